@@ -1,0 +1,84 @@
+/**
+ * The kernel side: per attribute its kind, sizes, access, object type and mandatory
+ * flag; per action its attributes by bundle slot and by id; the dispatch table indexed
+ * densely by type and action id. The runtime reads these through runtime/contract.ts.
+ */
+import { type ActionModel, type AttrModel, type DriverModel, type TypeModel } from '../model.js';
+import { docComment } from './ts.js';
+
+const KIND: Record<AttrModel['kind'], string> = {
+  ptr_in: 'AttrKind.PTR_IN', ptr_out: 'AttrKind.PTR_OUT', const_in: 'AttrKind.CONST_IN', flags_in: 'AttrKind.FLAGS_IN',
+  enum_in: 'AttrKind.ENUM_IN', idr: 'AttrKind.IDR', fd: 'AttrKind.FD', raw_fd: 'AttrKind.RAW_FD', idrs_array: 'AttrKind.IDRS_ARRAY',
+};
+const ACCESS = { read: 'Access.READ', write: 'Access.WRITE', new: 'Access.NEW', destroy: 'Access.DESTROY' } as const;
+const TYPE_KIND = { idr: 'TypeKind.IDR', fd: 'TypeKind.FD', device: 'TypeKind.DEVICE' } as const;
+
+/** Splits items by namespace into two dense arrays indexed by the id's low 12 bits. */
+function byId<T extends { id: number }>(items: readonly T[], render: (x: T) => string, indent: string): string {
+  const ns = (k: number): string => {
+    const these = items.filter((x) => x.id >>> 12 === k);
+    if (these.length === 0) return '[]';
+    const max = Math.max(...these.map((x) => x.id & 0xfff));
+    const slots: string[] = [];
+    for (let i = 0; i <= max; i++) {
+      const x = these.find((y) => (y.id & 0xfff) === i);
+      slots.push(x ? render(x) : 'undefined');
+    }
+    return `[\n${slots.map((s) => `${indent}  ${s},`).join('\n')}\n${indent}]`;
+  };
+  return `{ core: ${ns(0)}, driver: ${ns(1)} }`;
+}
+
+function attrSpec(types: readonly TypeModel[], x: AttrModel): string {
+  const obj = x.object === undefined ? 'NO_OBJECT' : x.object === '*' ? 'ANY_OBJECT' : String(types.find((t) => t.name === x.object)!.id);
+  const elements = x.elements
+    ? `[${Array.from({ length: Math.max(...x.elements.map((e) => e.id)) + 1 }, (_, i) => {
+      const e = x.elements!.find((y) => y.id === i);
+      return e ? `{ len: ${e.len}, minLen: ${e.minLen}, zeroTrailing: ${e.zeroTrailing} }` : 'undefined';
+    }).join(', ')}]`
+    : '[]';
+  return `{ id: ${x.id}, name: ${JSON.stringify(x.name)}, kind: ${KIND[x.kind]}, index: ${x.index}, mandatory: ${x.mandatory}, ` +
+    `len: ${x.len}, minLen: ${x.minLen}, zeroTrailing: ${x.zeroTrailing}, allocAndCopy: ${x.allocAndCopy}, isUdata: ${x.isUdata}, ` +
+    `objType: ${obj}, access: ${x.access ? ACCESS[x.access] : 'Access.NONE'}, elements: ${elements}, ` +
+    `minCount: ${x.minCount ?? 0}, maxCount: ${x.maxCount ?? 0}, flagsMask: ${x.enum && x.kind === 'flags_in' ? `${x.enum.mask.toString()}n` : '0n'} }`;
+}
+
+function actionSpec(t: TypeModel, a: ActionModel): string {
+  const name = `${t.name}_${a.name}`;
+  const slot = a.attributes.findIndex((x) => x.access === 'new' || x.access === 'destroy');
+  return `{
+    id: ${a.id},
+    name: ${JSON.stringify(a.name)},
+    handler: ${JSON.stringify(a.handler)},
+    attrs: ATTRS_${name},
+    byId: ${byId(a.attributes, (x) => `ATTRS_${name}[${x.index}]`, '    ')},
+    mandatory: [${a.attributes.filter((x) => x.mandatory).map((x) => x.index).join(', ')}],
+    objectSlot: ${slot},
+  }`;
+}
+
+export function emitUapi(d: DriverModel): string {
+  const out: string[] = [];
+  out.push('');
+  for (const t of d.types) {
+    for (const a of t.actions) {
+      out.push(`const ATTRS_${t.name}_${a.name}: readonly AttrSpec[] = [\n${a.attributes.map((x) => `  ${attrSpec(d.types, x)},`).join('\n')}\n];`);
+    }
+  }
+  const handlers = [...new Set(d.types.flatMap((t) => t.actions.map((a) => a.handler)))];
+  out.push('');
+  out.push(docComment(`The names of the handlers a device of driver ${d.name} provides, one per action.`));
+  out.push(`export type HandlerName =\n${handlers.map((h) => `  | ${JSON.stringify(h)}`).join('\n')};`);
+  out.push('');
+  out.push(docComment(`The kernel-side tables of driver ${d.name}: the dispatch table by type and action id, each action's attribute specs, the release order.`));
+  out.push(`export const uapi: UapiSpec = {
+  contract: CONTRACT_VERSION,
+  driver: ${JSON.stringify(d.name)},
+  driverId: ${d.driverId},
+  types: ${byId(d.types, (t) => `{\n    id: ${t.id},\n    name: ${JSON.stringify(t.name)},\n    kind: ${TYPE_KIND[t.kind]},\n    actions: ${byId(t.actions, (a) => actionSpec(t, a), '    ')},\n  }`, '  ')},
+  releaseOrder: [${d.releaseOrder.map((t) => t.id).join(', ')}],
+};`);
+  const body = out.join('\n');
+  const used = ['ANY_OBJECT', 'Access', 'AttrKind', 'CONTRACT_VERSION', 'NO_OBJECT', 'TypeKind'].filter((n) => new RegExp(`\\b${n}\\b`).test(body));
+  return `import { ${used.join(', ')}, type AttrSpec, type UapiSpec } from '../../runtime/contract.js';\n${body}\n`;
+}
