@@ -1,5 +1,6 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { jsonErrorOffset, lineColumn } from './json-position.js';
 import { Problems } from './errors.js';
 
 /** One spec file as read from disk: its path and its parsed JSON (not yet validated). */
@@ -46,7 +47,7 @@ export function loadSpecFolder(path: string, name: string, problems: Problems): 
   for (const entry of readdirSync(path).sort()) {
     if (!entry.endsWith('.json')) continue;
     const file = join(path, entry);
-    const shown = relative(process.cwd(), file) || file;
+    const shown = shownPath(file);
     const text = readFileSync(file, 'utf8');
     try {
       files.push({ path: shown, json: JSON.parse(text) });
@@ -60,14 +61,15 @@ export function loadSpecFolder(path: string, name: string, problems: Problems): 
   return { name, path, files };
 }
 
-/** JSON.parse reports a character position; turn it into line:column. */
+/** JSON.parse's message, with the place it goes wrong as line and column. */
 function describeJsonError(e: unknown, text: string): string {
-  const msg = e instanceof Error ? e.message : String(e);
-  const m = /position (\d+)/.exec(msg);
-  if (!m) return msg;
-  const pos = Number(m[1]);
-  const before = text.slice(0, pos);
-  const line = before.split('\n').length;
-  const column = pos - before.lastIndexOf('\n');
-  return `${msg.replace(/ in JSON at position \d+.*/, '')} at line ${line}, column ${column}`;
+  const msg = (e instanceof Error ? e.message : String(e)).replace(/, ".*" is not valid JSON$/s, '').replace(/ in JSON at position \d+.*$/s, '');
+  const at = jsonErrorOffset(text);
+  return at < 0 ? msg : `${msg} at ${lineColumn(text, at)}`;
+}
+
+/** A path as the user would type it: relative to the working directory when below it. */
+export function shownPath(file: string): string {
+  const rel = relative(process.cwd(), file);
+  return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? resolve(file) : rel;
 }
