@@ -147,7 +147,7 @@ export async function main(argv: readonly string[], out: (s: string) => void = (
 function generate(p: Parsed, out: (s: string) => void, err: (s: string) => void): number {
   if (p.positional.length > 0) throw new UsageError(`unexpected argument "${p.positional[0]}"`);
   const outDir = str(p, 'out', 'generated');
-  const files = emitAll(loadModel(str(p, 'spec', 'spec')));
+  const files = emitAll(loadModel(str(p, 'spec', 'spec')), outDir);
   if (p.flags.has('check')) {
     const stale = staleFiles(outDir, files);
     if (stale.length > 0) {

@@ -4,7 +4,8 @@
  * is written and the stale files are reported.
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Problems } from './errors.js';
 import { loadSpecRoot } from './load.js';
 import type { DriverModel, Model } from './model.js';
@@ -19,6 +20,8 @@ import { header } from './emit/templates.js';
 import { indent } from './emit/ts.js';
 import { emitUapi } from './emit/uapi.js';
 
+const RUNTIME_DIR = fileURLToPath(new URL('../runtime', import.meta.url));
+
 /** Loads, validates and resolves the spec; throws SpecError listing every problem. */
 export function loadModel(specRoot: string): Model {
   const problems = new Problems();
@@ -30,21 +33,23 @@ export function loadModel(specRoot: string): Model {
 }
 
 /** Every generated file, by path relative to the output folder. */
-export function emitAll(model: Model): Map<string, string> {
+export function emitAll(model: Model, outDir = 'generated'): Map<string, string> {
   const files = new Map<string, string>();
   for (const d of model.drivers) {
+    // Generated code imports the runtime by a relative path from its driver folder.
+    const runtime = relative(join(outDir, d.name), RUNTIME_DIR).split(sep).join('/');
     const sources = sourcesOf(model, d);
     const ts = (path: string, doc: string, body: string): void => {
       files.set(`${d.name}/${path}`, indent(`${header(sources, doc)}\n${body}`).trimEnd() + '\n');
     };
     ts('ids.ts', `Ids of the ${d.name} uverbs ABI.`, emitIds(d));
     ts('enums.ts', `Enums and flag sets of the ${d.name} uverbs ABI.`, emitEnums(d));
-    ts('structs.ts', `Struct codecs of the ${d.name} uverbs ABI (x86-64 C layout, little-endian).`, emitStructs(d));
+    ts('structs.ts', `Struct codecs of the ${d.name} uverbs ABI (x86-64 C layout, little-endian).`, emitStructs(d, runtime));
     for (const t of d.types) {
       if (t.actions.length === 0) continue;
-      ts(typeFileName(t), `${t.name} (${t.cName}): ${t.doc}`, emitTypeActions(d, t));
+      ts(typeFileName(t), `${t.name} (${t.cName}): ${t.doc}`, emitTypeActions(d, t, runtime));
     }
-    ts('uapi.ts', `Kernel-side tables of the ${d.name} uverbs ABI.`, emitUapi(d));
+    ts('uapi.ts', `Kernel-side tables of the ${d.name} uverbs ABI.`, emitUapi(d, runtime));
     ts('index.ts', `The ${d.name} uverbs ABI: ids, enums, structs, per-action encoders and decoders, kernel tables.`, emitIndex(d));
     files.set(`${d.name}/README.md`, emitDocs(d, sources));
   }
@@ -53,7 +58,9 @@ export function emitAll(model: Model): Map<string, string> {
 
 function sourcesOf(model: Model, d: DriverModel): string {
   const chain: string[] = [];
-  for (let x: DriverModel | undefined = d; x; x = model.drivers.find((y) => y.name === x!.extends)) chain.unshift(`spec/${x.name}/*.json`);
+  for (let x: DriverModel | undefined = d; x; x = model.drivers.find((y) => y.name === x!.extends)) {
+    chain.unshift(`${dirname(x.origin.file).split(sep).join('/')}/*.json`);
+  }
   return chain.join(' and ');
 }
 

@@ -18,7 +18,7 @@ export function typeFileName(t: TypeModel): string {
   return `actions/${t.name.toLowerCase()}.ts`;
 }
 
-export function emitTypeActions(d: DriverModel, t: TypeModel): string {
+export function emitTypeActions(d: DriverModel, t: TypeModel, runtime_: string): string {
   const body = t.actions.map((a) => emitAction(d, t, a)).join('\n\n');
   const code = body.replace(/\/\*\*[\s\S]*?\*\//g, '');
   const used = (name: string): boolean => new RegExp(`\\b${name}\\b`).test(code);
@@ -26,10 +26,10 @@ export function emitTypeActions(d: DriverModel, t: TypeModel): string {
   const codec = ['copyBytes', 'readArray'].filter(used);
   const structs = [...new Set(d.structs.flatMap((s) => [s.tsName, initName(s), `encode${s.tsName}`, `decode${s.tsName}`]))].filter(used);
   const imports = [
-    `import { ${runtime.filter((n) => n !== 'IoctlBuffer').join(', ')}${runtime.includes('IoctlBuffer') ? ', type IoctlBuffer' : ''} } from '../../../runtime/ioctl-buffer.js';`,
+    `import { ${runtime.filter((n) => n !== 'IoctlBuffer').join(', ')}${runtime.includes('IoctlBuffer') ? ', type IoctlBuffer' : ''} } from '../${runtime_}/ioctl-buffer.js';`,
   ];
-  if (codec.length) imports.push(`import { ${codec.join(', ')} } from '../../../runtime/codec.js';`);
-  if (used('UVERBS_ATTR_F_VALID_OUTPUT')) imports.push(`import { UVERBS_ATTR_F_VALID_OUTPUT } from '../../../runtime/wire.js';`);
+  if (codec.length) imports.push(`import { ${codec.join(', ')} } from '../${runtime_}/codec.js';`);
+  if (used('UVERBS_ATTR_F_VALID_OUTPUT')) imports.push(`import { UVERBS_ATTR_F_VALID_OUTPUT } from '../${runtime_}/wire.js';`);
   if (structs.length) {
     const types = structs.filter((n) => !n.startsWith('encode') && !n.startsWith('decode'));
     const fns = structs.filter((n) => n.startsWith('encode') || n.startsWith('decode'));

@@ -10,10 +10,10 @@ import {
 } from '../kinds/values.js';
 import { docComment } from './ts.js';
 
-export function emitStructs(d: DriverModel): string {
+export function emitStructs(d: DriverModel, runtime: string): string {
   const body = d.structs.map(emitStruct).join('\n\n');
   const used = ['copyBytes', 'putS64', 'putU64', 'readArray'].filter((n) => new RegExp(`\\b${n}\\(`).test(body));
-  return `${used.length ? `import { ${used.join(', ')} } from '../../runtime/codec.js';\n\n` : ''}${body}\n`;
+  return `${used.length ? `import { ${used.join(', ')} } from '${runtime}/codec.js';\n\n` : ''}${body}\n`;
 }
 
 function fieldDoc(f: FieldModel): string {

@@ -57,7 +57,7 @@ function actionSpec(t: TypeModel, a: ActionModel): string {
   }`;
 }
 
-export function emitUapi(d: DriverModel): string {
+export function emitUapi(d: DriverModel, runtime: string): string {
   const out: string[] = [];
   out.push('');
   for (const t of d.types) {
@@ -80,5 +80,5 @@ export function emitUapi(d: DriverModel): string {
 };`);
   const body = out.join('\n');
   const used = ['ANY_OBJECT', 'Access', 'AttrKind', 'CONTRACT_VERSION', 'NO_OBJECT', 'TypeKind'].filter((n) => new RegExp(`\\b${n}\\b`).test(body));
-  return `import { ${used.join(', ')}, type AttrSpec, type UapiSpec } from '../../runtime/contract.js';\n${body}\n`;
+  return `import { ${used.join(', ')}, type AttrSpec, type UapiSpec } from '${runtime}/contract.js';\n${body}\n`;
 }
