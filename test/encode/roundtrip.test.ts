@@ -15,7 +15,7 @@ type Mod = Record<string, (...args: unknown[]) => unknown>;
 
 const targets = [
   { name: 'minimal fixture', spec: MINIMAL, driver: 'core', load: () => import('../fixtures/minimal-golden/core/index.js') },
-  // { name: 'core', spec: 'spec', driver: 'core', load: () => import('../../generated/core/index.js') },
+  { name: 'core', spec: 'spec', driver: 'core', load: () => import('../../generated/core/index.js') },
 ];
 
 const CASES = 40;

@@ -1,0 +1,48 @@
+/**
+ * `uverbs-abi model --json` lists every type, action and attribute id that rdma-core's
+ * kernel-headers/rdma/ib_user_ioctl_cmds.h declares, under the same C name and number.
+ * The fixture holds those names and numbers (facts of the ABI, extracted from the header).
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../helpers.js';
+
+interface Ids { objects: Record<string, number>; methods: Record<string, number>; attributes: Record<string, number> }
+interface ModelJson {
+  drivers: { name: string; types: { cName: string; id: number; actions: { cName: string; id: number; attributes: { cName: string; id: number }[] }[] }[] }[];
+}
+
+const header = JSON.parse(readFileSync('test/fixtures/ib_user_ioctl_cmds.ids.json', 'utf8')) as Ids;
+
+describe('the core spec covers ib_user_ioctl_cmds.h', async () => {
+  const r = await runCli(['model', '--json', '--driver', 'core']);
+  const core = (JSON.parse(r.out) as ModelJson).drivers[0]!;
+  const types = new Map(core.types.map((t) => [t.cName, t.id]));
+  const actions = new Map(core.types.flatMap((t) => t.actions.map((a) => [a.cName, a.id] as const)));
+  const attrs = new Map<string, Set<number>>();
+  for (const a of core.types.flatMap((t) => t.actions.flatMap((x) => x.attributes))) {
+    attrs.set(a.cName, (attrs.get(a.cName) ?? new Set()).add(a.id));
+  }
+
+  it('every object type, with its id (20 of them)', () => {
+    expect(Object.keys(header.objects)).toHaveLength(20);
+    for (const [name, id] of Object.entries(header.objects)) expect([name, types.get(name)]).toEqual([name, id]);
+    expect(core.types).toHaveLength(20);
+  });
+
+  it('every method, with its id', () => {
+    for (const [name, id] of Object.entries(header.methods)) expect([name, actions.get(name)]).toEqual([name, id]);
+  });
+
+  it('every attribute, with its id', () => {
+    for (const [name, id] of Object.entries(header.attributes)) {
+      expect([name, attrs.has(name) && attrs.get(name)!.has(id)]).toEqual([name, true]);
+    }
+  });
+
+  it('nothing the header does not declare', () => {
+    const known = new Set(Object.keys(header.attributes));
+    const extra = [...attrs.keys()].filter((n) => !known.has(n));
+    expect(extra).toEqual([]);
+  });
+});
