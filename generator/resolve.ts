@@ -172,12 +172,16 @@ class DriverResolver {
   }
 
   private enumRef(name: string, origin: Origin, at: string): EnumModel | undefined {
-    const e = this.enums.get(name);
-    if (!e) {
-      this.problems.add(origin.file, pointer(origin.pointer, at), `refers to enum "${name}", which is not declared`,
-        `declare enum ${name} in an "enums" section of this driver (or of the driver it extends), or correct the name`);
+    return this.found('enum', name, this.enums.get(name), origin, at);
+  }
+
+  /** `found`, or a report that the named enum or struct is not declared. */
+  private found<T>(what: 'enum' | 'struct', name: string, found: T | undefined, origin: Origin, at: string): T | undefined {
+    if (found === undefined) {
+      this.problems.add(origin.file, at === '' ? origin.pointer : pointer(origin.pointer, at), `refers to ${what} "${name}", which is not declared`,
+        `declare ${what} ${name} in an "${what}s" section of this driver (or of the driver it extends), or correct the name`);
     }
-    return e;
+    return found;
   }
 
   private optionalEnum(name: string | undefined, origin: Origin): { enum?: EnumModel } {
@@ -246,12 +250,8 @@ class DriverResolver {
     let element: ScalarOrStruct;
     if (m[1] !== undefined) element = { kind: 'scalar', scalar: m[1] as Scalar };
     else {
-      const s = build(m[2]!);
-      if (!s) {
-        this.problems.add(origin.file, origin.pointer, `refers to struct "${m[2]}", which is not declared`,
-          `declare struct ${m[2]} in a "structs" section of this driver (or of the driver it extends), or correct the name`);
-        return undefined;
-      }
+      const s = this.found('struct', m[2]!, build(m[2]!), origin, '');
+      if (!s) return undefined;
       element = { kind: 'struct', struct: s };
     }
     if (m[3] === undefined) return element;
@@ -260,12 +260,7 @@ class DriverResolver {
   }
 
   private structRef(name: string, origin: Origin, at: string): StructModel | undefined {
-    const s = this.structs.get(name);
-    if (!s) {
-      this.problems.add(origin.file, pointer(origin.pointer, at), `refers to struct "${name}", which is not declared`,
-        `declare struct ${name} in a "structs" section of this driver (or of the driver it extends), or correct the name`);
-    }
-    return s;
+    return this.found('struct', name, this.structs.get(name), origin, at);
   }
 
   private value(text: string, origin: Origin, at: string): ValueModel | undefined {
