@@ -67,7 +67,7 @@ function sourcesOf(model: Model, d: DriverModel): string {
 function emitIndex(d: DriverModel): string {
   const lines = [`export * from './ids.js';`, `export * from './enums.js';`, `export * from './structs.js';`];
   for (const t of d.types) if (t.actions.length > 0) lines.push(`export * from './${typeFileName(t).replace(/\.ts$/, '.js')}';`);
-  lines.push(`export { uapi, type HandlerName } from './uapi.js';`);
+  lines.push(`export { uapi, type HandlerName, type ObjectTypeName } from './uapi.js';`);
   return lines.join('\n') + '\n';
 }
 

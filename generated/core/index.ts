@@ -26,4 +26,4 @@ export * from './actions/async_event.js';
 export * from './actions/dmah.js';
 export * from './actions/dmabuf.js';
 export * from './actions/comp_cntr.js';
-export { uapi, type HandlerName } from './uapi.js';
+export { uapi, type HandlerName, type ObjectTypeName } from './uapi.js';

@@ -339,6 +339,28 @@ export type HandlerName =
 | "compCntrModify"
 | "compCntrRead";
 
+/** The object types whose objects a device of driver core must know how to release. */
+export type ObjectTypeName =
+| "PD"
+| "COMP_CHANNEL"
+| "CQ"
+| "QP"
+| "SRQ"
+| "AH"
+| "MR"
+| "MW"
+| "FLOW"
+| "XRCD"
+| "RWQ_IND_TBL"
+| "WQ"
+| "FLOW_ACTION"
+| "DM"
+| "COUNTERS"
+| "ASYNC_EVENT"
+| "DMAH"
+| "DMABUF"
+| "COMP_CNTR";
+
 /** The kernel-side tables of driver core: the dispatch table by type and action id, each action's attribute specs, the release order. */
 export const uapi: UapiSpec = {
   contract: CONTRACT_VERSION,

@@ -69,6 +69,10 @@ export function emitUapi(d: DriverModel, runtime: string): string {
   out.push('');
   out.push(docComment(`The names of the handlers a device of driver ${d.name} provides, one per action.`));
   out.push(`export type HandlerName =\n${handlers.map((h) => `  | ${JSON.stringify(h)}`).join('\n')};`);
+  const objectTypes = d.types.filter((t) => t.kind !== 'device').map((t) => t.name);
+  out.push('');
+  out.push(docComment(`The object types whose objects a device of driver ${d.name} must know how to release.`));
+  out.push(`export type ObjectTypeName =\n${objectTypes.map((n) => `  | ${JSON.stringify(n)}`).join('\n')};`);
   out.push('');
   out.push(docComment(`The kernel-side tables of driver ${d.name}: the dispatch table by type and action id, each action's attribute specs, the release order.`));
   out.push(`export const uapi: UapiSpec = {

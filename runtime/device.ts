@@ -1,0 +1,114 @@
+/**
+ * A device: a driver's kernel tables, the handlers that implement its actions, the
+ * per-type release hooks, one IDR for every object of every file, and removal.
+ *
+ * Removal is the proposal's SRCU: new commands answer EIO (destroy excepted), those in
+ * flight finish first, then every file's objects are released; their handles stay
+ * until destroyed or closed, so destroy still works on what remains.
+ */
+import { TypeKind, checkContract, lookup, type ActionSpec, type TypeSpec, type UapiSpec } from './contract.js';
+import type { Bundle } from './bundle.js';
+import { Idr } from './idr.js';
+import type { UverbsFile } from './file.js';
+import type { UObject } from './uobject.js';
+
+/** Why an object is being released (the kernel's enum rdma_remove_reason). */
+export const RemoveReason = {
+  /** A destroy action: the hook may refuse (EBUSY) and the object stays. */
+  DESTROY: 0,
+  /** The owning file is closing: must succeed. */
+  CLOSE: 1,
+  /** The device is going away: must succeed. */
+  DRIVER_REMOVE: 2,
+  /** A `new` object whose action failed after the handler made it. */
+  ABORT: 3,
+} as const;
+export type RemoveReasonId = (typeof RemoveReason)[keyof typeof RemoveReason];
+
+/** An action's implementation. It may be async; it ends the command by returning or throwing UverbsError. */
+export type Handler = (b: Bundle) => void | Promise<void>;
+
+/** How a type's objects are released (UVERBS_TYPE_ALLOC_IDR's destroy function). */
+export interface TypeOps {
+  /** Releases `u.object`. With reason DESTROY it may throw UverbsError(EBUSY) to refuse. */
+  release(u: UObject, reason: RemoveReasonId): void;
+}
+
+/** What a device implementation supplies: a handler per action, release hooks per object type. */
+export interface DeviceOps<H extends string = string, T extends string = string> {
+  readonly handlers: Readonly<Record<H, Handler>>;
+  readonly types: Readonly<Record<T, TypeOps>>;
+}
+
+export class Device {
+  readonly uapi: UapiSpec;
+  readonly idr = new Idr<UObject>();
+  readonly files = new Set<UverbsFile>();
+  /** Set when removal starts: new commands answer EIO, destroy excepted. */
+  removed = false;
+  /** Commands running now (the SRCU read side). */
+  inflight = 0;
+  private readonly handlers = new Map<ActionSpec, Handler>();
+  private readonly typeOps = new Map<TypeSpec, TypeOps>();
+  private drainWaiters: (() => void)[] = [];
+
+  constructor(
+    uapi: UapiSpec,
+    ops: DeviceOps,
+    /** The device's own state, for its handlers. */
+    readonly state: unknown = undefined,
+  ) {
+    this.uapi = checkContract(uapi);
+    const missing: string[] = [];
+    for (const t of [...uapi.types.core, ...uapi.types.driver]) {
+      if (!t) continue;
+      if (t.kind !== TypeKind.DEVICE) {
+        const o = (ops.types as Record<string, TypeOps | undefined>)[t.name];
+        if (o) this.typeOps.set(t, o);
+        else missing.push(`release hook of type ${t.name}`);
+      }
+      for (const a of [...t.actions.core, ...t.actions.driver]) {
+        if (!a) continue;
+        const h = (ops.handlers as Record<string, Handler | undefined>)[a.handler];
+        if (h) this.handlers.set(a, h);
+        else missing.push(`handler ${a.handler} (${t.name}.${a.name})`);
+      }
+    }
+    if (missing.length > 0) throw new Error(`device of driver ${uapi.driver} lacks: ${missing.join(', ')}`);
+  }
+
+  get driverId(): number {
+    return this.uapi.driverId;
+  }
+
+  type(id: number): TypeSpec | undefined {
+    return lookup(this.uapi.types, id);
+  }
+
+  handler(a: ActionSpec): Handler {
+    return this.handlers.get(a)!;
+  }
+
+  ops(t: TypeSpec): TypeOps {
+    return this.typeOps.get(t)!;
+  }
+
+  enter(): void {
+    this.inflight++;
+  }
+
+  leave(): void {
+    if (--this.inflight === 0) {
+      const w = this.drainWaiters;
+      this.drainWaiters = [];
+      for (const f of w) f();
+    }
+  }
+
+  /** Device removal: fence new commands, let those in flight finish, release every file's objects. */
+  async remove(): Promise<void> {
+    this.removed = true;
+    if (this.inflight > 0) await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
+    for (const f of this.files) f.releaseHw(RemoveReason.DRIVER_REMOVE);
+  }
+}

@@ -1,0 +1,245 @@
+/**
+ * The ioctl dispatcher (ib_uverbs_ioctl and ib_uverbs_cmd_verbs): header checks, the
+ * dense lookup of the action, every attribute checked against the generated tables in
+ * the kernel's order, objects looked up and locked (or reserved), the handler run,
+ * then commit or abort, unlock and write back. Every call ends in 0 or one -errno;
+ * nothing a caller sends throws out of here.
+ */
+import { Access, AttrKind, ANY_OBJECT, lookup, type AttrSpec, type PtrSpec } from './contract.js';
+import { Bundle } from './bundle.js';
+import {
+  EBADF, EFAULT, EINVAL, EIO, ENOENT, ENOIOCTLCMD, ENOTTY, EOPNOTSUPP, EPROTONOSUPPORT, UverbsError, fail,
+} from './errno.js';
+import type { UverbsFile } from './file.js';
+import { UObject, UObjectState, tryLock, unlock } from './uobject.js';
+import {
+  ATTR_DATA, ATTR_ELEM_ID, ATTR_FLAGS, ATTR_ID, ATTR_LEN, ATTR_RESERVED, ATTR_SIZE, HDR_DRIVER_ID, HDR_LENGTH, HDR_METHOD_ID,
+  HDR_NUM_ATTRS, HDR_OBJECT_ID, HDR_RESERVED1, HDR_RESERVED2, HDR_SIZE, MAX_IOCTL_LENGTH, RDMA_VERBS_IOCTL, UVERBS_ATTR_F_MANDATORY,
+  UVERBS_ATTR_UHW_OUT,
+} from './wire.js';
+
+/** ioctl(2) on a uverbs file: 0 or -errno. */
+export async function dispatch(file: UverbsFile, request: number, arg: number): Promise<number> {
+  try {
+    await run(file, request, arg);
+    return 0;
+  } catch (e) {
+    if (e instanceof UverbsError) return -(e.errno === ENOIOCTLCMD ? ENOTTY : e.errno);
+    // A handler bug must not escape as an exception either; the kernel would oops, we answer EIO and say why.
+    lastInternalError = e;
+    return -EIO;
+  }
+}
+
+/** The last exception a handler threw that was not a UverbsError (for tests and debugging). */
+export let lastInternalError: unknown = undefined;
+
+async function run(file: UverbsFile, request: number, arg: number): Promise<void> {
+  if (request >>> 0 !== RDMA_VERBS_IOCTL) fail(ENOIOCTLCMD, `ioctl request 0x${(request >>> 0).toString(16)} is not RDMA_VERBS_IOCTL`);
+  const memory = file.process.memory;
+  const hdr = memory.access(arg, HDR_SIZE, 'ioctl header');
+  const v = hdr.view;
+  const o = hdr.offset;
+  const length = v.getUint16(o + HDR_LENGTH, true);
+  const numAttrs = v.getUint16(o + HDR_NUM_ATTRS, true);
+  if (length > MAX_IOCTL_LENGTH || length !== HDR_SIZE + ATTR_SIZE * numAttrs) {
+    fail(EINVAL, `header length ${length} does not match ${numAttrs} attributes (or exceeds ${MAX_IOCTL_LENGTH})`);
+  }
+  if (v.getUint32(o + HDR_RESERVED1, true) !== 0 || v.getUint32(o + HDR_RESERVED1 + 4, true) !== 0 || v.getUint32(o + HDR_RESERVED2, true) !== 0) {
+    fail(EPROTONOSUPPORT, 'reserved header fields are not zero');
+  }
+  const objectId = v.getUint16(o + HDR_OBJECT_ID, true);
+  const methodId = v.getUint16(o + HDR_METHOD_ID, true);
+  const driverId = v.getUint32(o + HDR_DRIVER_ID, true);
+
+  const device = file.device;
+  if (file.closing) fail(EIO, 'the file is closing');
+  device.enter();
+  file.enter();
+  try {
+    if (driverId !== device.driverId) fail(EINVAL, `driver_id ${driverId} is not the device's (${device.driverId})`);
+    const type = device.type(objectId);
+    const action = type && lookup(type.actions, methodId);
+    if (!type || !action) fail(EPROTONOSUPPORT, `no action ${objectId}/${methodId}`);
+    const destroySlot = action.objectSlot >= 0 && action.attrs[action.objectSlot]!.access === Access.DESTROY ? action.objectSlot : -1;
+    // After removal only destroy actions keep their handler (uverbs_disassociate_api).
+    if (device.removed && destroySlot < 0) fail(EIO, 'the device was removed');
+
+    const uattrsAddr = arg + HDR_SIZE;
+    const uattrs = new DataView(memory.read(uattrsAddr, ATTR_SIZE * numAttrs, 'attribute array').buffer);
+    const b = new Bundle(device, file, action, memory, uattrs, uattrsAddr);
+    let ok = false;
+    try {
+      for (let i = 0; i < numAttrs; i++) processAttr(b, i);
+      for (const slot of action.mandatory) {
+        if (b.present[slot]! < 0) fail(EINVAL, `mandatory attribute ${action.attrs[slot]!.name} is missing`);
+      }
+      const handler = device.handler(action);
+      if (destroySlot >= 0) {
+        const u = b.uobjects[destroySlot]!;
+        file.destroy(u); // the type's hook may refuse with EBUSY; then nothing changed
+        await handler(b); // it may still read the destroyed object's record (e.g. events reported)
+      } else {
+        await handler(b);
+      }
+      const uhwOut = lookup(action.byId, UVERBS_ATTR_UHW_OUT);
+      if (uhwOut && b.present[uhwOut.index]! >= 0) b.setOutput(b.present[uhwOut.index]! * ATTR_SIZE);
+      ok = true;
+    } finally {
+      finalize(b, ok);
+    }
+  } finally {
+    file.leave();
+    device.leave();
+  }
+}
+
+/** uverbs_set_attr + uverbs_process_attr for the i-th attribute the user sent. */
+function processAttr(b: Bundle, i: number): void {
+  const u = b.uattrs;
+  const at = i * ATTR_SIZE;
+  const id = u.getUint16(at + ATTR_ID, true);
+  const s = lookup(b.action.byId, id);
+  if (!s) {
+    if ((u.getUint16(at + ATTR_FLAGS, true) & UVERBS_ATTR_F_MANDATORY) !== 0) fail(EPROTONOSUPPORT, `unknown attribute 0x${id.toString(16)} marked mandatory`);
+    return;
+  }
+  if (b.present[s.index]! >= 0) fail(EINVAL, `attribute ${s.name} given twice`);
+  const len = u.getUint16(at + ATTR_LEN, true);
+  const elemId = u.getUint8(at + ATTR_ELEM_ID);
+  const reserved = u.getUint8(at + ATTR_RESERVED);
+  switch (s.kind) {
+    case AttrKind.ENUM_IN: {
+      const e = s.elements[elemId];
+      if (elemId >= s.elements.length || !e) fail(EOPNOTSUPP, `element ${elemId} of ${s.name} is not one of ${s.elements.length}`);
+      if (reserved !== 0) fail(EINVAL, `reserved byte of ${s.name} is not zero`);
+      checkPtrIn(b, s, e, at, len, true);
+      break;
+    }
+    case AttrKind.PTR_IN:
+    case AttrKind.CONST_IN:
+    case AttrKind.FLAGS_IN:
+      checkPtrIn(b, s, s, at, len, false);
+      break;
+    case AttrKind.PTR_OUT:
+      checkPtrLen(s, s, len);
+      if (elemId !== 0 || reserved !== 0) fail(EINVAL, `reserved bits of ${s.name} are not zero`);
+      break;
+    case AttrKind.IDR:
+    case AttrKind.FD:
+    case AttrKind.RAW_FD: {
+      if (elemId !== 0 || reserved !== 0) fail(EINVAL, `reserved bits of ${s.name} are not zero`);
+      if (len !== 0) fail(EINVAL, `object attribute ${s.name} has len ${len}, not 0`);
+      if (s.kind !== AttrKind.RAW_FD) {
+        b.present[s.index] = i; // finalize must see it even if the lookup below fails half-way
+        b.uobjects[s.index] = getObject(b, s, u.getBigInt64(at + ATTR_DATA, true));
+        if (s.access === Access.NEW) writeNewId(b, i, b.uobjects[s.index]!.id);
+      }
+      break;
+    }
+    case AttrKind.IDRS_ARRAY: {
+      if (elemId !== 0 || reserved !== 0) fail(EINVAL, `reserved bits of ${s.name} are not zero`);
+      if (len % 4 !== 0) fail(EINVAL, `${s.name} length ${len} is not a multiple of 4`);
+      const count = len / 4;
+      if (count < s.minCount || count > s.maxCount) fail(EINVAL, `${s.name} has ${count} handles, not ${s.minCount}..${s.maxCount}`);
+      const src = len <= 8 ? { view: u, offset: at + ATTR_DATA } : b.memory.access(pointer(u, at), len, s.name);
+      const objs: UObject[] = [];
+      b.present[s.index] = i;
+      b.arrays[s.index] = objs;
+      for (let k = 0; k < count; k++) objs.push(getObject(b, s, BigInt(src.view.getUint32(src.offset + 4 * k, true))));
+      break;
+    }
+  }
+  b.present[s.index] = i;
+}
+
+function pointer(u: DataView, at: number): number {
+  return u.getUint32(at + ATTR_DATA, true) + u.getUint32(at + ATTR_DATA + 4, true) * 0x1_0000_0000;
+}
+
+function checkPtrLen(s: AttrSpec, p: PtrSpec, len: number): void {
+  if (len < p.minLen || (!p.zeroTrailing && len > p.len)) {
+    fail(EINVAL, `${s.name} has len ${len}, not ${p.minLen}..${p.len}`);
+  }
+}
+
+function checkPtrIn(b: Bundle, s: AttrSpec, p: PtrSpec, at: number, len: number, isEnum: boolean): void {
+  const u = b.uattrs;
+  if (len > p.len && p.zeroTrailing && !tailCleared(b, at, len, p.len)) {
+    fail(EOPNOTSUPP, `${s.name} is longer than ${p.len} bytes and its tail is not zero`);
+  }
+  checkPtrLen(s, p, len);
+  if (!isEnum && (u.getUint8(at + ATTR_ELEM_ID) !== 0 || u.getUint8(at + ATTR_RESERVED) !== 0)) {
+    fail(EINVAL, `reserved bits of ${s.name} are not zero`);
+  }
+  if (s.allocAndCopy && len > 8) b.copies[s.index] = b.memory.read(pointer(u, at), len, s.name);
+}
+
+function tailCleared(b: Bundle, at: number, len: number, from: number): boolean {
+  const u = b.uattrs;
+  if (len <= 8) {
+    for (let k = from; k < len; k++) if (u.getUint8(at + ATTR_DATA + k) !== 0) return false;
+    return true;
+  }
+  const m = b.memory.view(pointer(u, at) + from, len - from);
+  if (!m) return false; // ib_is_buffer_cleared fails closed
+  for (let k = 0; k < len - from; k++) if (m.view.getUint8(m.offset + k) !== 0) return false;
+  return true;
+}
+
+/** uverbs_get_uobject_from_file: look up and lock, or reserve for `new`. */
+function getObject(b: Bundle, s: AttrSpec, data: bigint): UObject {
+  const file = b.file;
+  const device = b.device;
+  if (s.access === Access.NEW) {
+    const type = device.type(s.objType)!;
+    if (device.removed) fail(EIO, 'the device was removed');
+    if (file.context === undefined) fail(EINVAL, `no context on this file: GET_CONTEXT first (creating ${type.name})`);
+    const u = new UObject(type, file);
+    file.reserve(u);
+    return u;
+  }
+  if (device.removed && s.access !== Access.DESTROY) fail(EIO, 'the device was removed');
+  let u: UObject | undefined;
+  if (s.kind === AttrKind.FD) {
+    const fd = Number(data);
+    if (data !== BigInt(fd | 0)) fail(EINVAL, `fd ${data} is out of range`);
+    u = file.process.objectAt(fd);
+    if (!u || u.file !== file || u.type.id !== s.objType) fail(EBADF, `fd ${fd} is not a ${device.type(s.objType)?.name ?? '?'} of this file`);
+  } else {
+    const handle = data >= 0n && data <= 0x7fffffffn ? Number(data) : -1;
+    u = handle < 0 ? undefined : device.idr.get(handle);
+    if (!u || u.file !== file || u.state === UObjectState.RESERVED || u.state === UObjectState.DESTROYED) {
+      fail(ENOENT, `no object ${data} on this file`);
+    }
+    if (s.objType !== ANY_OBJECT && u.type.id !== s.objType) fail(EINVAL, `handle ${handle} is a ${u.type.name}, not a ${device.type(s.objType)?.name ?? '?'}`);
+  }
+  if (u.state === UObjectState.HW_GONE && s.access !== Access.DESTROY) fail(EIO, 'the object was released with its device');
+  tryLock(u, s.access);
+  return u;
+}
+
+/** put_user of a new object's handle (or fd) into the user's attribute. */
+function writeNewId(b: Bundle, i: number, id: number): void {
+  const addr = b.uattrsAddr + i * ATTR_SIZE + ATTR_DATA;
+  const m = b.memory.view(addr, 8);
+  if (!m) fail(EFAULT, 'the attribute array is no longer mapped');
+  m.view.setBigInt64(m.offset, BigInt(id), true);
+}
+
+/** bundle_destroy: commit or abort new objects, unlock everything else. */
+function finalize(b: Bundle, commit: boolean): void {
+  const attrs = b.action.attrs;
+  for (let slot = 0; slot < attrs.length; slot++) {
+    const s = attrs[slot]!;
+    const u = b.uobjects[slot];
+    if (u && u.state !== UObjectState.DESTROYED) {
+      if (s.access === Access.NEW) {
+        if (commit) b.file.commit(u);
+        else b.file.abort(u);
+      } else unlock(u, s.access);
+    }
+    const arr = b.arrays[slot];
+    if (arr) for (const x of arr) unlock(x, s.access);
+  }
+}

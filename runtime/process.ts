@@ -1,0 +1,85 @@
+/**
+ * A user process as the kernel sees it: its address space and its fd table. open()
+ * of a device gives a uverbs file; fd-type objects (completion channels, async event
+ * files, dma-bufs) get fds in the same table. ioctl() and close() are the syscalls,
+ * returning 0 or -errno as the kernel does.
+ */
+import { dispatch } from './dispatch.js';
+import { RemoveReason, type Device } from './device.js';
+import { EBADF, EIO, ENOTTY } from './errno.js';
+import { UverbsFile } from './file.js';
+import { UObjectState, type UObject } from './uobject.js';
+import { UserMemory } from './user-memory.js';
+
+type OpenFile = { kind: 'uverbs'; file: UverbsFile } | { kind: 'object'; uobject: UObject } | { kind: 'reserved'; uobject: UObject };
+
+export class Process {
+  readonly memory = new UserMemory();
+  private readonly fds = new Map<number, OpenFile>();
+
+  /** Lowest free fd from 3, as the kernel hands them out (0..2 are stdio). */
+  private freeFd(): number {
+    let fd = 3;
+    while (this.fds.has(fd)) fd++;
+    return fd;
+  }
+
+  /** open("/dev/infiniband/uverbsN"): a new uverbs file on `device`; EIO once it is removed. */
+  open(device: Device): number {
+    if (device.removed) return -EIO;
+    const fd = this.freeFd();
+    this.fds.set(fd, { kind: 'uverbs', file: new UverbsFile(device, this) });
+    return fd;
+  }
+
+  /** The uverbs file behind `fd`, if it is one. */
+  uverbsFile(fd: number): UverbsFile | undefined {
+    const f = this.fds.get(fd);
+    return f?.kind === 'uverbs' ? f.file : undefined;
+  }
+
+  /** The live object behind `fd`, if it is an object's fd. */
+  objectAt(fd: number): UObject | undefined {
+    const f = this.fds.get(fd);
+    return f?.kind === 'object' ? f.uobject : undefined;
+  }
+
+  /** ioctl(fd, request, arg): 0 or -errno. */
+  async ioctl(fd: number, request: number, arg: number): Promise<number> {
+    const f = this.fds.get(fd);
+    if (!f || f.kind === 'reserved') return -EBADF;
+    if (f.kind !== 'uverbs') return -ENOTTY;
+    return dispatch(f.file, request, arg);
+  }
+
+  /** close(fd): a uverbs file releases everything it owns; an object's fd releases the object. */
+  async close(fd: number): Promise<number> {
+    const f = this.fds.get(fd);
+    if (!f || f.kind === 'reserved') return -EBADF;
+    this.fds.delete(fd);
+    if (f.kind === 'uverbs') await f.file.close();
+    else if (f.uobject.state !== UObjectState.DESTROYED) {
+      const owner = f.uobject.file;
+      if (f.uobject.state === UObjectState.LIVE) owner.device.ops(f.uobject.type).release(f.uobject, RemoveReason.CLOSE);
+      owner.forget(f.uobject);
+    }
+    return 0;
+  }
+
+  /** Reserves an fd for a `new` fd object (get_unused_fd): not usable until installed. */
+  reserveObjectFd(u: UObject): number {
+    const fd = this.freeFd();
+    this.fds.set(fd, { kind: 'reserved', uobject: u });
+    return fd;
+  }
+
+  installObjectFd(u: UObject): void {
+    this.fds.set(u.id, { kind: 'object', uobject: u });
+  }
+
+  /** Frees the fd of an object being forgotten, if the process still has it. */
+  closeObjectFd(u: UObject): void {
+    const f = this.fds.get(u.id);
+    if (f && f.kind !== 'uverbs' && f.uobject === u) this.fds.delete(u.id);
+  }
+}
