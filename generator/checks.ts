@@ -11,8 +11,15 @@ export function checkDriver(d: DriverModel, base: DriverModel | undefined, probl
   const handlers = new Map<string, { action: ActionModel; type: TypeModel }>();
   const own = (x: { driver: string }): boolean => x.driver === d.name;
 
+  const actionNames = new Map<string, TypeModel>();
   for (const t of d.types) {
     for (const a of t.actions) {
+      const other = actionNames.get(a.name);
+      if (other && own(a)) {
+        problems.add(a.origin.file, pointer(a.origin.pointer, 'name'), `action name ${a.name} is also an action of type ${other.name}`,
+          'action names are unique across a driver (generated encoders and ids are named after them): prefix it with the type, as Linux does');
+      }
+      actionNames.set(a.name, t);
       if (own(a)) {
         const prior = handlers.get(a.handler);
         if (prior) {
