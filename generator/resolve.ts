@@ -389,7 +389,19 @@ class DriverResolver {
 
   private addAttribute(action: ActionModel, aj: AttributeJson, origin: Origin, driverNs: boolean): void {
     const built = this.buildAttributes(aj, origin, driverNs);
+    const typesUhw = aj.kind === 'uhw' && action.driver !== this.name;
+    if (typesUhw && !action.attributes.some((x) => x.isUdata)) {
+      this.problems.add(origin.file, origin.pointer, `action ${action.name} has no UHW (UVERBS_ATTR_UHW) to type`,
+        'remove the uhw entry: the driver can only describe driver data the core action already carries');
+      return;
+    }
     for (const a of built) {
+      if (typesUhw) {
+        // A driver's uhw entry on a core action names its request/response structs; the attributes stay the core's.
+        const i = action.attributes.findIndex((x) => x.id === a.id);
+        action.attributes[i] = { ...action.attributes[i]!, value: a.value!, doc: `${action.attributes[i]!.doc} ${this.name}: ${a.doc}` };
+        continue;
+      }
       const clash = action.attributes.find((x) => x.name === a.name || x.id === a.id);
       if (clash) {
         const same = clash.name === a.name ? 'name' : 'id';

@@ -186,6 +186,16 @@ const cases: Case[] = [
     mutate: mlx5({ typeExtensions: [{ type: 'PD', actions: [{ name: 'PD_QUERY', cName: 'MLX5_IB_METHOD_PD_QUERY', id: 0x1000, doc: 'Query.', handler: 'pdAlloc', attributes: [] }] }] }),
     want: 'mlx5/ext.json#/typeExtensions/0/actions/0/handler: handler "pdAlloc" of PD.PD_QUERY is already the handler of PD.PD_ALLOC',
   },
+  {
+    name: 'driver typing the UHW of an action without one',
+    mutate: mlx5({ typeExtensions: [{ type: 'PD', actionExtensions: [{ action: 'PD_ALLOC', doc: 'More.', attributes: [{ kind: 'uhw', doc: 'Driver data.', in: 'struct pair' }] }] }] }),
+    want: 'mlx5/ext.json#/typeExtensions/0/actionExtensions/0/attributes/0: action PD_ALLOC has no UHW (UVERBS_ATTR_UHW) to type',
+  },
+  {
+    name: 'one action name in two types',
+    mutate: (f) => { type(f, 'PD').actions[1].name = 'WIDGET_CREATE'; },
+    want: `${T}#/types/3/actions/0/name: action name WIDGET_CREATE is also an action of type PD`,
+  },
 ];
 
 describe('bad specs', () => {
