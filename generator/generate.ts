@@ -12,6 +12,7 @@ import type { DriverModel, Model } from './model.js';
 import { resolve } from './resolve.js';
 import { validateFolders } from './validate.js';
 import { emitTypeActions, typeFileName } from './emit/actions.js';
+import { clientClassName, emitClient } from './emit/client.js';
 import { emitDocs } from './emit/docs.js';
 import { emitEnums } from './emit/enums.js';
 import { emitIds } from './emit/ids.js';
@@ -50,7 +51,8 @@ export function emitAll(model: Model, outDir = 'generated'): Map<string, string>
       ts(typeFileName(t), `${t.name} (${t.cName}): ${t.doc}`, emitTypeActions(d, t, runtime));
     }
     ts('uapi.ts', `Kernel-side tables of the ${d.name} uverbs ABI.`, emitUapi(d, runtime));
-    ts('index.ts', `The ${d.name} uverbs ABI: ids, enums, structs, per-action encoders and decoders, kernel tables.`, emitIndex(d));
+    ts('client.ts', `The typed client of the ${d.name} uverbs ABI: a method per action, over a Transport.`, emitClient(d, runtime));
+    ts('index.ts', `The ${d.name} uverbs ABI: ids, enums, structs, per-action encoders and decoders, kernel tables, the typed client.`, emitIndex(d));
     files.set(`${d.name}/README.md`, emitDocs(d, sources));
   }
   return files;
@@ -68,6 +70,7 @@ function emitIndex(d: DriverModel): string {
   const lines = [`export * from './ids.js';`, `export * from './enums.js';`, `export * from './structs.js';`];
   for (const t of d.types) if (t.actions.length > 0) lines.push(`export * from './${typeFileName(t).replace(/\.ts$/, '.js')}';`);
   lines.push(`export { uapi, type HandlerName, type ObjectTypeName } from './uapi.js';`);
+  lines.push(`export { ${clientClassName(d)} } from './client.js';`);
   return lines.join('\n') + '\n';
 }
 

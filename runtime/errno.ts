@@ -15,6 +15,7 @@ export const ENOTTY = 25;
 export const ENOSPC = 28;
 export const ERANGE = 34;
 export const ENOSYS = 38;
+export const ENODATA = 61;
 export const EPROTONOSUPPORT = 93;
 export const EOPNOTSUPP = 95;
 /** Kernel-internal "no such ioctl"; user space sees ENOTTY. */
@@ -23,7 +24,7 @@ export const ENOIOCTLCMD = 515;
 const NAMES: Readonly<Record<number, string>> = {
   [EPERM]: 'EPERM', [ENOENT]: 'ENOENT', [EIO]: 'EIO', [EBADF]: 'EBADF', [ENOMEM]: 'ENOMEM', [EFAULT]: 'EFAULT',
   [EBUSY]: 'EBUSY', [EEXIST]: 'EEXIST', [EINVAL]: 'EINVAL', [ENOTTY]: 'ENOTTY', [ENOSPC]: 'ENOSPC', [ERANGE]: 'ERANGE',
-  [ENOSYS]: 'ENOSYS', [EPROTONOSUPPORT]: 'EPROTONOSUPPORT', [EOPNOTSUPP]: 'EOPNOTSUPP', [ENOIOCTLCMD]: 'ENOIOCTLCMD',
+  [ENOSYS]: 'ENOSYS', [ENODATA]: 'ENODATA', [EPROTONOSUPPORT]: 'EPROTONOSUPPORT', [EOPNOTSUPP]: 'EOPNOTSUPP', [ENOIOCTLCMD]: 'ENOIOCTLCMD',
 };
 
 export function errnoName(errno: number): string {

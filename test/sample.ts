@@ -95,7 +95,9 @@ export function outCapacity(r: Rng, a: AttrModel): true | number {
 export function sampleIn(r: Rng, a: ActionModel): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const x of a.attributes) {
-    if (!x.mandatory && r() < 0.5) continue;
+    // Optional outputs of fixed size are sent unless refused, so a request always names them.
+    const byDefault = x.kind === 'ptr_out' && outCapacity(r, x) === true;
+    if (!x.mandatory && !byDefault && r() < 0.5) continue;
     const v = sampleAttr(r, x);
     if (v !== undefined) out[x.tsName] = v;
   }

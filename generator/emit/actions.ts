@@ -5,6 +5,7 @@
  * outputs (what the kernel wrote back). One file per type.
  */
 import { renderers } from '../kinds/index.js';
+import { fixedLen } from '../kinds/ptr-out.js';
 import type { ActionModel, AttrModel, DriverModel, TypeModel } from '../model.js';
 import { docComment, ident } from './ts.js';
 import { initName } from '../kinds/values.js';
@@ -13,6 +14,11 @@ const RUNTIME_IMPORTS = [
   'IoctlBuffer', 'UserPtr', 'alignUp8', 'attrAt', 'attrDataS32', 'attrElemAt', 'attrFlagsAt', 'attrIdAt', 'attrLenAt', 'attrPtr',
   'mandatoryFlag', 'numAttrs', 'payload', 'putAttr', 'putAttr64', 'putAttrS32', 'putHeader',
 ];
+
+/** The PascalCase prefix of an action's generated names: `CqCreate` of CqCreateIn, encodeCqCreate, ... */
+export function actionPrefix(a: ActionModel): string {
+  return ident(a.tsName.charAt(0).toUpperCase() + a.tsName.slice(1));
+}
 
 export function typeFileName(t: TypeModel): string {
   return `actions/${t.name.toLowerCase()}.ts`;
@@ -48,12 +54,17 @@ function alwaysSent(x: AttrModel): boolean {
   return x.mandatory && (r.inType(x) === undefined || r.inRequired(x) || x.kind === 'ptr_out');
 }
 
+/** An optional output of fixed size: sent unless the caller gives false. */
+function sentByDefault(x: AttrModel): boolean {
+  return x.kind === 'ptr_out' && !x.mandatory && fixedLen(x) !== undefined;
+}
+
 function attrDoc(x: AttrModel): string {
   return `${x.cName} (${x.id >= 0x1000 ? '0x' + x.id.toString(16) : x.id}), ${renderers[x.kind].describe(x)}${x.mandatory ? ', mandatory' : ''}: ${x.doc}`;
 }
 
 function emitAction(d: DriverModel, t: TypeModel, a: ActionModel): string {
-  const P = ident(a.tsName.charAt(0).toUpperCase() + a.tsName.slice(1));
+  const P = actionPrefix(a);
   const what = `${t.name}.${a.name}`;
   const out: string[] = [];
 
@@ -98,6 +109,10 @@ function emitEncoder(_d: DriverModel, t: TypeModel, a: ActionModel, P: string, w
     if (alwaysSent(x)) {
       if (size) pass1.push(`{\n${bind}${size}\n}`);
       pass2.push(`{\n${write}\n}`);
+    } else if (sentByDefault(x)) {
+      const x0 = `const x = input.${x.tsName} ?? true;\n`;
+      pass1.push(`{\n${x0}if (x !== false) {\nn++;\n${size}\n}\n}`);
+      pass2.push(`{\n${x0}if (x !== false) {\n${write.slice(bind.length)}\n}\n}`);
     } else {
       pass1.push(`if (${input} !== undefined) {\nn++;${size ? `\n${bind}${size}` : ''}\n}`);
       pass2.push(`if (${input} !== undefined) {\n${write}\n}`);

@@ -3,6 +3,7 @@
  * the kernel sets VALID_OUTPUT on what it wrote. The caller may point it at memory of
  * its own (UserPtr); otherwise the encoder reserves room in the buffer's payload area.
  * An output of no fixed size needs a capacity: elements for arrays, bytes for bytes.
+ * An optional output of fixed size is sent (room reserved) unless the caller gives false.
  */
 import { LEN_UNLIMITED, valueSize, valueText, type AttrModel, type ValueModel } from '../model.js';
 import type { Renderer } from './kind.js';
@@ -10,7 +11,7 @@ import { sizeText } from './ptr-in.js';
 import { elementSize, getValue, valueOutType } from './values.js';
 
 /** The bytes reserved for an output of fixed size, or undefined when the caller says. */
-function fixedLen(a: AttrModel): number | undefined {
+export function fixedLen(a: AttrModel): number | undefined {
   if (a.len !== LEN_UNLIMITED) return a.len;
   return valueSize(a.value!);
 }
@@ -21,7 +22,8 @@ function capacityBytes(value: ValueModel, x: string): string {
 }
 
 export const ptrOut: Renderer = {
-  inType: (a) => (fixedLen(a) !== undefined ? 'true | UserPtr' : 'number | UserPtr'),
+  // A fixed-size output is requested unless the caller says false (rdma-core asks for the outputs it knows).
+  inType: (a) => (fixedLen(a) === undefined ? 'number | UserPtr' : a.mandatory ? 'true | UserPtr' : 'boolean | UserPtr'),
   inRequired: (a) => a.mandatory && fixedLen(a) === undefined,
   outType: (a) => valueOutType(a.value!),
   size: (a, x) => {

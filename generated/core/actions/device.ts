@@ -212,7 +212,7 @@ export interface InfoHandlesIn {
   /** UVERBS_ATTR_INFO_OBJECT_ID (0), in, const u16 (enum uverbs_default_objects), 8 bytes inline, mandatory: The object type to list: a uverbs_default_objects id or a driver's own object id (0x1000 and up); the kernel reads it as a u16, so larger values answer EINVAL. */
   objectId: number;
   /** UVERBS_ATTR_INFO_TOTAL_HANDLES (1), out, u32, 4 bytes: How many handles were written to handles_list. */
-  totalHandles?: true | UserPtr;
+  totalHandles?: boolean | UserPtr;
   /** UVERBS_ATTR_INFO_HANDLES_LIST (2), out, u32[], 4..no limit bytes: Room for the handles; its length in bytes must be a positive multiple of 4 and bounds how many are returned. Optional in the declaration, but the handler refuses to run without it. */
   handlesList?: number | UserPtr;
 }
@@ -229,10 +229,12 @@ export type InfoHandlesAttrName = "object_id" | "total_handles" | "handles_list"
 export function encodeInfoHandles(buf: IoctlBuffer, input: InfoHandlesIn, optional?: readonly InfoHandlesAttrName[]): number {
   let n = 1;
   let extra = 0;
-  if (input.totalHandles !== undefined) {
-    n++;
-    const x = input.totalHandles;
-    if (!(x instanceof UserPtr)) extra += 8;
+  {
+    const x = input.totalHandles ?? true;
+    if (x !== false) {
+      n++;
+      if (!(x instanceof UserPtr)) extra += 8;
+    }
   }
   if (input.handlesList !== undefined) {
     n++;
@@ -251,16 +253,18 @@ export function encodeInfoHandles(buf: IoctlBuffer, input: InfoHandlesIn, option
     putAttr64(v, at, 0, 8, f, 0, x);
     at += 16;
   }
-  if (input.totalHandles !== undefined) {
-    const x = input.totalHandles;
-    const f = mandatoryFlag(optional, "total_handles");
-    if (x instanceof UserPtr) putAttr64(v, at, 1, x.len, f, 0, x.addr);
-    else {
-      const len = 4;
-      putAttr64(v, at, 1, len, f, 0, buf.addr + p);
-      p += 8;
+  {
+    const x = input.totalHandles ?? true;
+    if (x !== false) {
+      const f = mandatoryFlag(optional, "total_handles");
+      if (x instanceof UserPtr) putAttr64(v, at, 1, x.len, f, 0, x.addr);
+      else {
+        const len = 4;
+        putAttr64(v, at, 1, len, f, 0, buf.addr + p);
+        p += 8;
+      }
+      at += 16;
     }
-    at += 16;
   }
   if (input.handlesList !== undefined) {
     const x = input.handlesList;
@@ -437,9 +441,9 @@ export function decodeQueryPortOut(buf: IoctlBuffer): QueryPortOut {
 /** Input of DEVICE.GET_CONTEXT (UVERBS_METHOD_GET_CONTEXT): Create this file's device context, the first call on a new file before any object can be made; the driver's own setup data travels in uhw. Answers EINVAL when the file already has a context and EIO when the device is gone. */
 export interface GetContextIn {
   /** UVERBS_ATTR_GET_CONTEXT_NUM_COMP_VECTORS (0), out, u32, 4 bytes: How many completion vectors the device has; CQ_CREATE's comp_vector must be below it. */
-  numCompVectors?: true | UserPtr;
+  numCompVectors?: boolean | UserPtr;
   /** UVERBS_ATTR_GET_CONTEXT_CORE_SUPPORT (1), out, u64, 8 bytes: Which optional core behaviours the kernel supports. */
-  coreSupport?: true | UserPtr;
+  coreSupport?: boolean | UserPtr;
   /** UVERBS_ATTR_GET_CONTEXT_FD_ARR (2), in, s32[], 4..no limit bytes: File descriptors of UCAP (user capability) files whose privileges the new context should hold; the length must be a whole number of 4-byte ints, and an fd that is not a UCAP file makes the call fail. The stored kernel uverbs_std_types_device.c read for this spec predates it; kind, size and copy-in follow the kernel patch that added it ("RDMA/uverbs: Add support for UCAPs in context creation", linux-rdma, March 2025). */
   fdArr?: ArrayLike<number> | UserPtr;
   /** UVERBS_ATTR_UHW_IN (0x1000), in, bytes, 0..no limit bytes, driver data: The driver's own alloc-context request and response. (request) */
@@ -462,15 +466,19 @@ export type GetContextAttrName = "num_comp_vectors" | "core_support" | "fd_arr" 
 export function encodeGetContext(buf: IoctlBuffer, input: GetContextIn, optional?: readonly GetContextAttrName[]): number {
   let n = 0;
   let extra = 0;
-  if (input.numCompVectors !== undefined) {
-    n++;
-    const x = input.numCompVectors;
-    if (!(x instanceof UserPtr)) extra += 8;
+  {
+    const x = input.numCompVectors ?? true;
+    if (x !== false) {
+      n++;
+      if (!(x instanceof UserPtr)) extra += 8;
+    }
   }
-  if (input.coreSupport !== undefined) {
-    n++;
-    const x = input.coreSupport;
-    if (!(x instanceof UserPtr)) extra += 8;
+  {
+    const x = input.coreSupport ?? true;
+    if (x !== false) {
+      n++;
+      if (!(x instanceof UserPtr)) extra += 8;
+    }
   }
   if (input.fdArr !== undefined) {
     n++;
@@ -494,27 +502,31 @@ export function encodeGetContext(buf: IoctlBuffer, input: GetContextIn, optional
   putHeader(v, n, 0, 3, DRIVER_ID);
   let at = 24;
   let p = start;
-  if (input.numCompVectors !== undefined) {
-    const x = input.numCompVectors;
-    const f = mandatoryFlag(optional, "num_comp_vectors");
-    if (x instanceof UserPtr) putAttr64(v, at, 0, x.len, f, 0, x.addr);
-    else {
-      const len = 4;
-      putAttr64(v, at, 0, len, f, 0, buf.addr + p);
-      p += 8;
+  {
+    const x = input.numCompVectors ?? true;
+    if (x !== false) {
+      const f = mandatoryFlag(optional, "num_comp_vectors");
+      if (x instanceof UserPtr) putAttr64(v, at, 0, x.len, f, 0, x.addr);
+      else {
+        const len = 4;
+        putAttr64(v, at, 0, len, f, 0, buf.addr + p);
+        p += 8;
+      }
+      at += 16;
     }
-    at += 16;
   }
-  if (input.coreSupport !== undefined) {
-    const x = input.coreSupport;
-    const f = mandatoryFlag(optional, "core_support");
-    if (x instanceof UserPtr) putAttr64(v, at, 1, x.len, f, 0, x.addr);
-    else {
-      const len = 8;
-      putAttr64(v, at, 1, len, f, 0, buf.addr + p);
-      p += 8;
+  {
+    const x = input.coreSupport ?? true;
+    if (x !== false) {
+      const f = mandatoryFlag(optional, "core_support");
+      if (x instanceof UserPtr) putAttr64(v, at, 1, x.len, f, 0, x.addr);
+      else {
+        const len = 8;
+        putAttr64(v, at, 1, len, f, 0, buf.addr + p);
+        p += 8;
+      }
+      at += 16;
     }
-    at += 16;
   }
   if (input.fdArr !== undefined) {
     const x = input.fdArr;
@@ -657,9 +669,9 @@ export function decodeGetContextOut(buf: IoctlBuffer): GetContextOut {
 /** Input of DEVICE.QUERY_CONTEXT (UVERBS_METHOD_QUERY_CONTEXT): Read back what GET_CONTEXT reported for the existing context; a driver may add attributes of its own to the answer. Answers EINVAL before GET_CONTEXT and EOPNOTSUPP when the driver cannot query contexts. */
 export interface QueryContextIn {
   /** UVERBS_ATTR_QUERY_CONTEXT_NUM_COMP_VECTORS (0), out, u32, 4 bytes: How many completion vectors the device has. */
-  numCompVectors?: true | UserPtr;
+  numCompVectors?: boolean | UserPtr;
   /** UVERBS_ATTR_QUERY_CONTEXT_CORE_SUPPORT (1), out, u64, 8 bytes: Which optional core behaviours the kernel supports. */
-  coreSupport?: true | UserPtr;
+  coreSupport?: boolean | UserPtr;
 }
 /** Outputs of DEVICE.QUERY_CONTEXT: what the kernel wrote back. */
 export interface QueryContextOut {
@@ -674,15 +686,19 @@ export type QueryContextAttrName = "num_comp_vectors" | "core_support";
 export function encodeQueryContext(buf: IoctlBuffer, input: QueryContextIn, optional?: readonly QueryContextAttrName[]): number {
   let n = 0;
   let extra = 0;
-  if (input.numCompVectors !== undefined) {
-    n++;
-    const x = input.numCompVectors;
-    if (!(x instanceof UserPtr)) extra += 8;
+  {
+    const x = input.numCompVectors ?? true;
+    if (x !== false) {
+      n++;
+      if (!(x instanceof UserPtr)) extra += 8;
+    }
   }
-  if (input.coreSupport !== undefined) {
-    n++;
-    const x = input.coreSupport;
-    if (!(x instanceof UserPtr)) extra += 8;
+  {
+    const x = input.coreSupport ?? true;
+    if (x !== false) {
+      n++;
+      if (!(x instanceof UserPtr)) extra += 8;
+    }
   }
   const start = alignUp8(24 + 16 * n);
   buf.ensure(start + extra, "DEVICE.QUERY_CONTEXT");
@@ -690,27 +706,31 @@ export function encodeQueryContext(buf: IoctlBuffer, input: QueryContextIn, opti
   putHeader(v, n, 0, 4, DRIVER_ID);
   let at = 24;
   let p = start;
-  if (input.numCompVectors !== undefined) {
-    const x = input.numCompVectors;
-    const f = mandatoryFlag(optional, "num_comp_vectors");
-    if (x instanceof UserPtr) putAttr64(v, at, 0, x.len, f, 0, x.addr);
-    else {
-      const len = 4;
-      putAttr64(v, at, 0, len, f, 0, buf.addr + p);
-      p += 8;
+  {
+    const x = input.numCompVectors ?? true;
+    if (x !== false) {
+      const f = mandatoryFlag(optional, "num_comp_vectors");
+      if (x instanceof UserPtr) putAttr64(v, at, 0, x.len, f, 0, x.addr);
+      else {
+        const len = 4;
+        putAttr64(v, at, 0, len, f, 0, buf.addr + p);
+        p += 8;
+      }
+      at += 16;
     }
-    at += 16;
   }
-  if (input.coreSupport !== undefined) {
-    const x = input.coreSupport;
-    const f = mandatoryFlag(optional, "core_support");
-    if (x instanceof UserPtr) putAttr64(v, at, 1, x.len, f, 0, x.addr);
-    else {
-      const len = 8;
-      putAttr64(v, at, 1, len, f, 0, buf.addr + p);
-      p += 8;
+  {
+    const x = input.coreSupport ?? true;
+    if (x !== false) {
+      const f = mandatoryFlag(optional, "core_support");
+      if (x instanceof UserPtr) putAttr64(v, at, 1, x.len, f, 0, x.addr);
+      else {
+        const len = 8;
+        putAttr64(v, at, 1, len, f, 0, buf.addr + p);
+        p += 8;
+      }
+      at += 16;
     }
-    at += 16;
   }
   return p;
 }
@@ -1139,11 +1159,11 @@ export function decodeQueryPortSpeedOut(buf: IoctlBuffer): QueryPortSpeedOut {
 /** Input of DEVICE.QUERY_COMP_CNTR_CAPS (UVERBS_METHOD_QUERY_COMP_CNTR_CAPS): Read the device's completion-counter limits: how many counters, their largest value, and which QP operations can be counted. Declared by rdma-core's ib_user_ioctl_cmds.h; no mainline kernel source read for this spec declares it (the stored uverbs_std_types_device.c lacks it), so its attributes follow the header and an out-of-tree EFA driver's compatibility declaration, and are not confirmed by kernel source. */
 export interface QueryCompCntrCapsIn {
   /** UVERBS_ATTR_QUERY_COMP_CNTR_CAPS_MAX_COUNTERS (0), out, u32, 4 bytes: How many completion counters the device can hold. */
-  maxCounters?: true | UserPtr;
+  maxCounters?: boolean | UserPtr;
   /** UVERBS_ATTR_QUERY_COMP_CNTR_CAPS_MAX_VALUE (1), out, u64, 8 bytes: The largest value a counter can reach. */
-  maxValue?: true | UserPtr;
+  maxValue?: boolean | UserPtr;
   /** UVERBS_ATTR_QUERY_COMP_CNTR_CAPS_SUPPORTED_QP_ATTACH_OPS (2), out, u32, 4 bytes: Which operations QP_ATTACH_COMP_CNTR can count on this device. */
-  supportedQpAttachOps?: true | UserPtr;
+  supportedQpAttachOps?: boolean | UserPtr;
 }
 /** Outputs of DEVICE.QUERY_COMP_CNTR_CAPS: what the kernel wrote back. */
 export interface QueryCompCntrCapsOut {
@@ -1160,20 +1180,26 @@ export type QueryCompCntrCapsAttrName = "max_counters" | "max_value" | "supporte
 export function encodeQueryCompCntrCaps(buf: IoctlBuffer, input: QueryCompCntrCapsIn, optional?: readonly QueryCompCntrCapsAttrName[]): number {
   let n = 0;
   let extra = 0;
-  if (input.maxCounters !== undefined) {
-    n++;
-    const x = input.maxCounters;
-    if (!(x instanceof UserPtr)) extra += 8;
+  {
+    const x = input.maxCounters ?? true;
+    if (x !== false) {
+      n++;
+      if (!(x instanceof UserPtr)) extra += 8;
+    }
   }
-  if (input.maxValue !== undefined) {
-    n++;
-    const x = input.maxValue;
-    if (!(x instanceof UserPtr)) extra += 8;
+  {
+    const x = input.maxValue ?? true;
+    if (x !== false) {
+      n++;
+      if (!(x instanceof UserPtr)) extra += 8;
+    }
   }
-  if (input.supportedQpAttachOps !== undefined) {
-    n++;
-    const x = input.supportedQpAttachOps;
-    if (!(x instanceof UserPtr)) extra += 8;
+  {
+    const x = input.supportedQpAttachOps ?? true;
+    if (x !== false) {
+      n++;
+      if (!(x instanceof UserPtr)) extra += 8;
+    }
   }
   const start = alignUp8(24 + 16 * n);
   buf.ensure(start + extra, "DEVICE.QUERY_COMP_CNTR_CAPS");
@@ -1181,38 +1207,44 @@ export function encodeQueryCompCntrCaps(buf: IoctlBuffer, input: QueryCompCntrCa
   putHeader(v, n, 0, 8, DRIVER_ID);
   let at = 24;
   let p = start;
-  if (input.maxCounters !== undefined) {
-    const x = input.maxCounters;
-    const f = mandatoryFlag(optional, "max_counters");
-    if (x instanceof UserPtr) putAttr64(v, at, 0, x.len, f, 0, x.addr);
-    else {
-      const len = 4;
-      putAttr64(v, at, 0, len, f, 0, buf.addr + p);
-      p += 8;
+  {
+    const x = input.maxCounters ?? true;
+    if (x !== false) {
+      const f = mandatoryFlag(optional, "max_counters");
+      if (x instanceof UserPtr) putAttr64(v, at, 0, x.len, f, 0, x.addr);
+      else {
+        const len = 4;
+        putAttr64(v, at, 0, len, f, 0, buf.addr + p);
+        p += 8;
+      }
+      at += 16;
     }
-    at += 16;
   }
-  if (input.maxValue !== undefined) {
-    const x = input.maxValue;
-    const f = mandatoryFlag(optional, "max_value");
-    if (x instanceof UserPtr) putAttr64(v, at, 1, x.len, f, 0, x.addr);
-    else {
-      const len = 8;
-      putAttr64(v, at, 1, len, f, 0, buf.addr + p);
-      p += 8;
+  {
+    const x = input.maxValue ?? true;
+    if (x !== false) {
+      const f = mandatoryFlag(optional, "max_value");
+      if (x instanceof UserPtr) putAttr64(v, at, 1, x.len, f, 0, x.addr);
+      else {
+        const len = 8;
+        putAttr64(v, at, 1, len, f, 0, buf.addr + p);
+        p += 8;
+      }
+      at += 16;
     }
-    at += 16;
   }
-  if (input.supportedQpAttachOps !== undefined) {
-    const x = input.supportedQpAttachOps;
-    const f = mandatoryFlag(optional, "supported_qp_attach_ops");
-    if (x instanceof UserPtr) putAttr64(v, at, 2, x.len, f, 0, x.addr);
-    else {
-      const len = 4;
-      putAttr64(v, at, 2, len, f, 0, buf.addr + p);
-      p += 8;
+  {
+    const x = input.supportedQpAttachOps ?? true;
+    if (x !== false) {
+      const f = mandatoryFlag(optional, "supported_qp_attach_ops");
+      if (x instanceof UserPtr) putAttr64(v, at, 2, x.len, f, 0, x.addr);
+      else {
+        const len = 4;
+        putAttr64(v, at, 2, len, f, 0, buf.addr + p);
+        p += 8;
+      }
+      at += 16;
     }
-    at += 16;
   }
   return p;
 }

@@ -390,7 +390,7 @@ export interface QueryMrIn {
   /** UVERBS_ATTR_QUERY_MR_RESP_LENGTH (3), out, u64, 8 bytes, mandatory: The MR's length in bytes. */
   respLength?: true | UserPtr;
   /** UVERBS_ATTR_QUERY_MR_RESP_IOVA (4), out, u64, 8 bytes: The I/O virtual address at which the MR starts, as work requests address it; written only when asked for. */
-  respIova?: true | UserPtr;
+  respIova?: boolean | UserPtr;
 }
 /** Outputs of MR.QUERY_MR: what the kernel wrote back. */
 export interface QueryMrOut {
@@ -421,10 +421,12 @@ export function encodeQueryMr(buf: IoctlBuffer, input: QueryMrIn, optional?: rea
     const x = input.respLength ?? true;
     if (!(x instanceof UserPtr)) extra += 8;
   }
-  if (input.respIova !== undefined) {
-    n++;
-    const x = input.respIova;
-    if (!(x instanceof UserPtr)) extra += 8;
+  {
+    const x = input.respIova ?? true;
+    if (x !== false) {
+      n++;
+      if (!(x instanceof UserPtr)) extra += 8;
+    }
   }
   const start = alignUp8(24 + 16 * n);
   buf.ensure(start + extra, "MR.QUERY_MR");
@@ -471,16 +473,18 @@ export function encodeQueryMr(buf: IoctlBuffer, input: QueryMrIn, optional?: rea
     }
     at += 16;
   }
-  if (input.respIova !== undefined) {
-    const x = input.respIova;
-    const f = mandatoryFlag(optional, "resp_iova");
-    if (x instanceof UserPtr) putAttr64(v, at, 4, x.len, f, 0, x.addr);
-    else {
-      const len = 8;
-      putAttr64(v, at, 4, len, f, 0, buf.addr + p);
-      p += 8;
+  {
+    const x = input.respIova ?? true;
+    if (x !== false) {
+      const f = mandatoryFlag(optional, "resp_iova");
+      if (x instanceof UserPtr) putAttr64(v, at, 4, x.len, f, 0, x.addr);
+      else {
+        const len = 8;
+        putAttr64(v, at, 4, len, f, 0, buf.addr + p);
+        p += 8;
+      }
+      at += 16;
     }
-    at += 16;
   }
   return p;
 }

@@ -37,7 +37,7 @@ export interface SrqCreateIn {
   /** UVERBS_ATTR_CREATE_SRQ_RESP_MAX_SGE (12), out, u32, 4 bytes, mandatory: The number of scatter entries per work request the device allows (at least max_sge). */
   respMaxSge?: true | UserPtr;
   /** UVERBS_ATTR_CREATE_SRQ_RESP_SRQ_NUM (13), out, u32, 4 bytes: The SRQ number that remote XRC initiators address; written only for XRC SRQs. */
-  respSrqNum?: true | UserPtr;
+  respSrqNum?: boolean | UserPtr;
   /** UVERBS_ATTR_UHW_IN (0x1000), in, bytes, 0..no limit bytes, driver data: The driver's own create-SRQ request and response (e.g. the user buffer and doorbell addresses). (request) */
   uhwIn?: Uint8Array | UserPtr;
   /** UVERBS_ATTR_UHW_OUT (0x1001), out, bytes, 0..no limit bytes, driver data: The driver's own create-SRQ request and response (e.g. the user buffer and doorbell addresses). (response) */
@@ -82,10 +82,12 @@ export function encodeSrqCreate(buf: IoctlBuffer, input: SrqCreateIn, optional?:
     const x = input.respMaxSge ?? true;
     if (!(x instanceof UserPtr)) extra += 8;
   }
-  if (input.respSrqNum !== undefined) {
-    n++;
-    const x = input.respSrqNum;
-    if (!(x instanceof UserPtr)) extra += 8;
+  {
+    const x = input.respSrqNum ?? true;
+    if (x !== false) {
+      n++;
+      if (!(x instanceof UserPtr)) extra += 8;
+    }
   }
   if (input.uhwIn !== undefined) {
     n++;
@@ -191,16 +193,18 @@ export function encodeSrqCreate(buf: IoctlBuffer, input: SrqCreateIn, optional?:
     }
     at += 16;
   }
-  if (input.respSrqNum !== undefined) {
-    const x = input.respSrqNum;
-    const f = mandatoryFlag(optional, "resp_srq_num");
-    if (x instanceof UserPtr) putAttr64(v, at, 13, x.len, f, 0, x.addr);
-    else {
-      const len = 4;
-      putAttr64(v, at, 13, len, f, 0, buf.addr + p);
-      p += 8;
+  {
+    const x = input.respSrqNum ?? true;
+    if (x !== false) {
+      const f = mandatoryFlag(optional, "resp_srq_num");
+      if (x instanceof UserPtr) putAttr64(v, at, 13, x.len, f, 0, x.addr);
+      else {
+        const len = 4;
+        putAttr64(v, at, 13, len, f, 0, buf.addr + p);
+        p += 8;
+      }
+      at += 16;
     }
-    at += 16;
   }
   if (input.uhwIn !== undefined) {
     const x = input.uhwIn;

@@ -32,7 +32,7 @@ export interface WqCreateIn {
   /** UVERBS_ATTR_CREATE_WQ_RESP_MAX_SGE (10), out, u32, 4 bytes, mandatory: The number of scatter entries per work request the device allows (at least max_sge). */
   respMaxSge?: true | UserPtr;
   /** UVERBS_ATTR_CREATE_WQ_RESP_WQ_NUM (11), out, u32, 4 bytes: The WQ number the device assigned. */
-  respWqNum?: true | UserPtr;
+  respWqNum?: boolean | UserPtr;
   /** UVERBS_ATTR_UHW_IN (0x1000), in, bytes, 0..no limit bytes, driver data: The driver's own create-WQ request and response (e.g. the user buffer and doorbell addresses). (request) */
   uhwIn?: Uint8Array | UserPtr;
   /** UVERBS_ATTR_UHW_OUT (0x1001), out, bytes, 0..no limit bytes, driver data: The driver's own create-WQ request and response (e.g. the user buffer and doorbell addresses). (response) */
@@ -71,10 +71,12 @@ export function encodeWqCreate(buf: IoctlBuffer, input: WqCreateIn, optional?: r
     const x = input.respMaxSge ?? true;
     if (!(x instanceof UserPtr)) extra += 8;
   }
-  if (input.respWqNum !== undefined) {
-    n++;
-    const x = input.respWqNum;
-    if (!(x instanceof UserPtr)) extra += 8;
+  {
+    const x = input.respWqNum ?? true;
+    if (x !== false) {
+      n++;
+      if (!(x instanceof UserPtr)) extra += 8;
+    }
   }
   if (input.uhwIn !== undefined) {
     n++;
@@ -168,16 +170,18 @@ export function encodeWqCreate(buf: IoctlBuffer, input: WqCreateIn, optional?: r
     }
     at += 16;
   }
-  if (input.respWqNum !== undefined) {
-    const x = input.respWqNum;
-    const f = mandatoryFlag(optional, "resp_wq_num");
-    if (x instanceof UserPtr) putAttr64(v, at, 11, x.len, f, 0, x.addr);
-    else {
-      const len = 4;
-      putAttr64(v, at, 11, len, f, 0, buf.addr + p);
-      p += 8;
+  {
+    const x = input.respWqNum ?? true;
+    if (x !== false) {
+      const f = mandatoryFlag(optional, "resp_wq_num");
+      if (x instanceof UserPtr) putAttr64(v, at, 11, x.len, f, 0, x.addr);
+      else {
+        const len = 4;
+        putAttr64(v, at, 11, len, f, 0, buf.addr + p);
+        p += 8;
+      }
+      at += 16;
     }
-    at += 16;
   }
   if (input.uhwIn !== undefined) {
     const x = input.uhwIn;

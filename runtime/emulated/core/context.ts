@@ -1,0 +1,111 @@
+/**
+ * The file-wide actions of the DEVICE type that are about the context and the file:
+ * GET_CONTEXT, QUERY_CONTEXT, INFO_HANDLES and INVOKE_WRITE.
+ */
+import { IB_UVERBS_WRITE_CMDS } from '../../../generated/core/enums.js';
+import { UVERBS_ATTRS_GET_CONTEXT, UVERBS_ATTRS_INFO_HANDLES, UVERBS_ATTRS_INVOKE_WRITE, UVERBS_ATTRS_QUERY_CONTEXT } from '../../../generated/core/ids.js';
+import type { Bundle } from '../../bundle.js';
+import { EBADF, EINVAL, ENOENT, EOPNOTSUPP, fail } from '../../errno.js';
+import type { UverbsFile } from '../../file.js';
+import type { Process } from '../../process.js';
+import { UObjectState } from '../../uobject.js';
+import type { AsyncEvent } from './async-event.js';
+import type { CoreCaps } from './caps.js';
+import { coreState, type CoreState } from './state.js';
+
+/** A region of the device a context may mmap (a doorbell page), and so export as a dma-buf. */
+export interface MmapEntry {
+  readonly pgoff: bigint;
+  readonly what: string;
+  readonly size: number;
+  /** Live dma-bufs exported from it. */
+  exports: number;
+}
+
+/** The ucontext GET_CONTEXT makes: what it reported, its mmap regions, its default async event file. */
+export class Context {
+  readonly numCompVectors: number;
+  readonly coreSupport: bigint;
+  readonly mmap = new Map<bigint, MmapEntry>();
+  /** The first async event file the context made; objects created without event_fd report to it. */
+  defaultAsyncEvent: AsyncEvent | undefined = undefined;
+
+  constructor(caps: CoreCaps) {
+    this.numCompVectors = caps.numCompVectors;
+    this.coreSupport = caps.coreSupport;
+    for (let i = 0; i < caps.uarPagesPerContext; i++) {
+      this.mmap.set(BigInt(i), { pgoff: BigInt(i), what: `doorbell page ${i}`, size: caps.pageSize, exports: 0 });
+    }
+  }
+}
+
+export function newContext(s: CoreState): Context {
+  return new Context(s.caps);
+}
+
+/** The file's context; EINVAL before GET_CONTEXT, as ib_uverbs_get_ucontext answers. */
+export function contextOf(file: UverbsFile): Context {
+  const c = file.context;
+  if (c === undefined) fail(EINVAL, 'no context on this file: GET_CONTEXT first');
+  if (!(c instanceof Context)) throw new Error('the file holds a context the emulated core device did not make');
+  return c;
+}
+
+function fdIsOpen(p: Process, fd: number): boolean {
+  return p.uverbsFile(fd) !== undefined || p.objectAt(fd) !== undefined;
+}
+
+const WRITE_CMD_NAMES = new Map<number, string>(Object.entries(IB_UVERBS_WRITE_CMDS).map(([k, v]) => [v, k]));
+const IB_USER_VERBS_CMD_FLAG_EXTENDED = 0x8000_0000;
+
+export const contextHandlers = {
+  getContext(b: Bundle): void {
+    const A = UVERBS_ATTRS_GET_CONTEXT;
+    if (b.file.context !== undefined) fail(EINVAL, 'this file already has a context');
+    if (b.has(A.fd_arr)) {
+      const arr = b.input(A.fd_arr);
+      if (arr.len % 4 !== 0) fail(EINVAL, `fd_arr is ${arr.len} bytes, not a whole number of fds`);
+      // The device registers no UCAP files, so the first fd given is closed or the wrong kind of file.
+      const fd = arr.view.getInt32(arr.offset, true);
+      if (!fdIsOpen(b.file.process, fd)) fail(EBADF, `fd_arr names fd ${fd}, which is not open`);
+      fail(EINVAL, `fd ${fd} in fd_arr is not a UCAP file`);
+    }
+    const ctx = newContext(coreState(b.device));
+    // As in the kernel, the context is live before the outputs are copied: a fault there does not undo it.
+    b.file.context = ctx;
+    b.outputU32(A.num_comp_vectors, ctx.numCompVectors);
+    b.outputU64(A.core_support, ctx.coreSupport);
+  },
+
+  queryContext(b: Bundle): void {
+    const A = UVERBS_ATTRS_QUERY_CONTEXT;
+    const ctx = contextOf(b.file);
+    b.outputU32(A.num_comp_vectors, ctx.numCompVectors);
+    b.outputU64(A.core_support, ctx.coreSupport);
+  },
+
+  infoHandles(b: Bundle): void {
+    const A = UVERBS_ATTRS_INFO_HANDLES;
+    const room = b.has(A.handles_list) ? b.len(A.handles_list) : 0;
+    if (room <= 0 || room % 4 !== 0) fail(EINVAL, `handles_list has ${room} bytes, not a positive whole number of u32`);
+    const objectId = Number(b.constIn(A.object_id, 0xffffn));
+    const type = b.device.type(objectId);
+    if (!type) fail(ENOENT, `the device has no object type ${objectId}`);
+    const max = room / 4;
+    const handles: number[] = [];
+    for (const u of b.file.objects) {
+      if (handles.length >= max) break;
+      if (u.type === type && u.state === UObjectState.LIVE) handles.push(u.id);
+    }
+    b.output(A.handles_list, handles.length * 4, (v, o) => handles.forEach((h, i) => v.setUint32(o + 4 * i, h, true)));
+    b.outputU32(A.total_handles, handles.length);
+  },
+
+  invokeWrite(b: Bundle): void {
+    const cmd = Number(b.constIn(UVERBS_ATTRS_INVOKE_WRITE.write_cmd, 0xffff_ffffn));
+    if ((cmd & ~(0xff | IB_USER_VERBS_CMD_FLAG_EXTENDED)) !== 0) fail(EINVAL, `write_cmd 0x${cmd.toString(16)} has bits outside the command byte and the extended flag`);
+    const name = (cmd & IB_USER_VERBS_CMD_FLAG_EXTENDED) !== 0 ? `extended command ${cmd & 0xff}` : (WRITE_CMD_NAMES.get(cmd) ?? `command ${cmd}`);
+    // The one action the emulated device does not carry out yet: the write() path is its own issue.
+    fail(EOPNOTSUPP, `${name}: write() commands arrive with the write() ABI issue`);
+  },
+};

@@ -1,0 +1,106 @@
+/**
+ * The emulated core device: every action of the core ABI and a release hook for every
+ * object type, over one CoreState (Device.state). See caps.ts for what the device is,
+ * records.ts for the objects it keeps.
+ *
+ *   const device = createCoreDevice({ numCompVectors: 4 });
+ *   const fd = process.open(device);
+ */
+import { uapi, type HandlerName, type ObjectTypeName } from '../../../generated/core/uapi.js';
+import { Device, type Handler, type RemoveReasonId, type TypeOps } from '../../device.js';
+import { asyncEventHandlers, releaseAsyncEvent, type AsyncEvent } from './async-event.js';
+import { resolveCaps, type CoreCaps } from './caps.js';
+import { compCntrHandlers, releaseCompCntr, type CompCntr } from './comp-cntr.js';
+import { contextHandlers } from './context.js';
+import { cqHandlers, releaseCompChannel, releaseCq, type CompChannel, type Cq } from './cq.js';
+import { dmHandlers, releaseDm, type Dm } from './dm.js';
+import { dmabufHandlers, releaseDmabuf, type Dmabuf } from './dmabuf.js';
+import { dmahHandlers, releaseDmah, type Dmah } from './dmah.js';
+import { countersHandlers, releaseCounters, releaseFlow, type Counters, type Flow } from './flow.js';
+import { flowActionHandlers, releaseFlowAction, type FlowAction } from './flow-action.js';
+import { mrHandlers, releaseMr, type Mr } from './mr.js';
+import { releaseAh, releaseMw, releasePd, releaseXrcd, type Ah, type Mw, type Pd, type Xrcd } from './pd.js';
+import { portHandlers } from './port.js';
+import { qpHandlers, releaseQp, type Qp } from './qp.js';
+import { releaseSrq, srqHandlers, type Srq } from './srq.js';
+import { CoreState, recordOf, type Base } from './state.js';
+import { releaseRwqIndTbl, releaseWq, wqHandlers, type RwqIndTbl, type Wq } from './wq.js';
+
+export { defaultCaps, resolveCaps, type CoreCaps, type PortCaps, type GidCaps } from './caps.js';
+export { CoreState, coreState } from './state.js';
+export * from './records.js';
+
+/**
+ * A destroy action with nothing to report: the runtime ran the type's release hook
+ * before the handler, and that did all there is (uverbs_destroy_def_handler).
+ */
+const releasedByHook: Handler = () => {};
+
+export function createCoreDevice(caps: Partial<CoreCaps> = {}): Device {
+  const state = new CoreState(resolveCaps(caps));
+
+  const handlers: Record<HandlerName, Handler> = {
+    ...contextHandlers,
+    ...portHandlers,
+    ...asyncEventHandlers,
+    ...cqHandlers,
+    ...qpHandlers,
+    ...srqHandlers,
+    ...wqHandlers,
+    ...mrHandlers,
+    ...dmHandlers,
+    ...dmahHandlers,
+    ...dmabufHandlers,
+    ...countersHandlers,
+    ...flowActionHandlers,
+    ...compCntrHandlers,
+    pdDestroy: releasedByHook,
+    ahDestroy: releasedByHook,
+    mwDestroy: releasedByHook,
+    xrcdDestroy: releasedByHook,
+    flowDestroy: releasedByHook,
+    rwqIndTblDestroy: releasedByHook,
+    mrDestroy: releasedByHook,
+    dmFree: releasedByHook,
+    dmahFree: releasedByHook,
+    countersDestroy: releasedByHook,
+    flowActionDestroy: releasedByHook,
+    compCntrDestroy: releasedByHook,
+  };
+
+  /** One release hook: the type's own release, then the bookkeeping every type shares. */
+  const hook = <R extends Base>(type: R['type'], release: (s: CoreState, r: R, reason: RemoveReasonId) => void): TypeOps => ({
+    release(u, reason) {
+      const r = recordOf<R>(u, type);
+      if (r.released) throw new Error(`${type} ${u.id} released twice`);
+      release(state, r, reason); // with DESTROY it may refuse (EBUSY) before changing anything
+      r.released = true;
+      state.died(type);
+      state.onRelease?.(u, reason);
+    },
+  });
+
+  const types: Record<ObjectTypeName, TypeOps> = {
+    PD: hook<Pd>('PD', releasePd),
+    COMP_CHANNEL: hook<CompChannel>('COMP_CHANNEL', releaseCompChannel),
+    CQ: hook<Cq>('CQ', releaseCq),
+    QP: hook<Qp>('QP', releaseQp),
+    SRQ: hook<Srq>('SRQ', releaseSrq),
+    AH: hook<Ah>('AH', releaseAh),
+    MR: hook<Mr>('MR', releaseMr),
+    MW: hook<Mw>('MW', releaseMw),
+    FLOW: hook<Flow>('FLOW', releaseFlow),
+    XRCD: hook<Xrcd>('XRCD', releaseXrcd),
+    RWQ_IND_TBL: hook<RwqIndTbl>('RWQ_IND_TBL', releaseRwqIndTbl),
+    WQ: hook<Wq>('WQ', releaseWq),
+    FLOW_ACTION: hook<FlowAction>('FLOW_ACTION', releaseFlowAction),
+    DM: hook<Dm>('DM', releaseDm),
+    COUNTERS: hook<Counters>('COUNTERS', releaseCounters),
+    ASYNC_EVENT: hook<AsyncEvent>('ASYNC_EVENT', releaseAsyncEvent),
+    DMAH: hook<Dmah>('DMAH', releaseDmah),
+    DMABUF: hook<Dmabuf>('DMABUF', releaseDmabuf),
+    COMP_CNTR: hook<CompCntr>('COMP_CNTR', releaseCompCntr),
+  };
+
+  return new Device(uapi, { handlers, types }, state);
+}

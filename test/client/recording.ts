@@ -1,0 +1,72 @@
+/**
+ * The in-process transport with a record of what the client did with it: which
+ * buffers are mapped, which calls are in flight on which buffer, and every request as
+ * the kernel saw it when the ioctl started.
+ */
+import type { Device } from '../../runtime/device.js';
+import { Process } from '../../runtime/process.js';
+import { inProcess, type Transport } from '../../runtime/transport.js';
+
+export interface Recorder {
+  readonly transport: Transport;
+  readonly process: Process;
+  readonly fd: number;
+  /** Mapped and not yet unmapped, by address. */
+  readonly mapped: Map<number, Uint8Array>;
+  /** How many maps the client asked for in all. */
+  maps: number;
+  /** Buffer addresses of calls now inside ioctl. */
+  readonly inFlight: Set<number>;
+  /** Addresses a call was started on while another call was still using them. */
+  readonly shared: number[];
+  /** The most calls inside ioctl at once. */
+  maxInFlight: number;
+  /** A copy of the first bytes of each request, taken as the ioctl starts. */
+  readonly requests: Uint8Array[];
+}
+
+/** Opens `device` in a fresh process, gives the file a context, and records the transport's use. */
+export function recorder(device: Device): Recorder {
+  const process = new Process();
+  const fd = process.open(device);
+  process.uverbsFile(fd)!.context = {};
+  const inner = inProcess(process);
+  const r: Recorder = {
+    process,
+    fd,
+    mapped: new Map(),
+    maps: 0,
+    inFlight: new Set(),
+    shared: [],
+    maxInFlight: 0,
+    requests: [],
+    transport: {
+      memory: {
+        map(len) {
+          const m = inner.memory.map(len);
+          r.mapped.set(m.addr, m.bytes);
+          r.maps++;
+          return m;
+        },
+        unmap(addr) {
+          r.mapped.delete(addr);
+          inner.memory.unmap(addr);
+        },
+        view: (addr, len) => inner.memory.view(addr, len),
+      },
+      async ioctl(fd, request, arg) {
+        if (r.inFlight.has(arg)) r.shared.push(arg);
+        r.inFlight.add(arg);
+        r.maxInFlight = Math.max(r.maxInFlight, r.inFlight.size);
+        const bytes = r.mapped.get(arg);
+        if (bytes) r.requests.push(bytes.slice(0, 512));
+        try {
+          return await inner.ioctl(fd, request, arg);
+        } finally {
+          r.inFlight.delete(arg);
+        }
+      },
+    },
+  };
+  return r;
+}
