@@ -2,11 +2,8 @@
  * npm run fuzz -- [runs] [seed]: the fuzz property for longer than CI runs it.
  * Each run is a sequence of up to 12 ioctl calls against a fresh device.
  */
-import { loadModel } from '../../generator/generate.js';
-import * as minimal from '../fixtures/minimal-golden/core/index.js';
-import { MINIMAL } from '../helpers.js';
-import { Rig } from '../runtime/rig.js';
 import { fuzz } from './ioctl-fuzz.js';
+import { coreTarget, minimalTarget } from './targets.js';
 
 const [runsText = '10000', seedText] = process.argv.slice(2);
 const runs = Number(runsText);
@@ -16,10 +13,12 @@ if (!Number.isSafeInteger(runs) || runs <= 0 || !Number.isSafeInteger(seed)) {
   process.exit(2);
 }
 const started = Date.now();
-process.stdout.write(`fuzzing the minimal device: ${runs} sequences, seed ${seed}\n`);
 try {
-  await fuzz({ rig: () => Rig.minimal(), driver: loadModel(MINIMAL).drivers[0]!, encoders: minimal as never }, runs, seed);
-  process.stdout.write(`ok: ${runs} sequences in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  for (const [name, target] of [['minimal', minimalTarget()], ['emulated core', coreTarget()]] as const) {
+    process.stdout.write(`fuzzing the ${name} device: ${runs} sequences, seed ${seed}\n`);
+    await fuzz(target, runs, seed);
+  }
+  process.stdout.write(`ok: ${runs} sequences per device in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
 } catch (e) {
   process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
   process.exit(1);

@@ -22,7 +22,9 @@ type Encoders = Record<string, (buf: IoctlBuffer, input: unknown) => number>;
 
 export interface FuzzTarget {
   /** A fresh device, process and file with a context. */
-  rig(): Rig;
+  rig(): Rig | Promise<Rig>;
+  /** Gives a newly opened file its context. */
+  prepare(r: Rig, fd: number): Promise<void>;
   driver: DriverModel;
   encoders: Encoders;
 }
@@ -76,8 +78,7 @@ export async function runOps(t: FuzzTarget, r: Rig, ops: Op[]): Promise<void> {
       const file = r.process.uverbsFile(fd);
       if (file) await r.process.close(fd);
       fd = r.process.open(r.device);
-      const f = r.process.uverbsFile(fd);
-      if (f) f.context = {};
+      if (fd >= 0) await t.prepare(r, fd);
       continue;
     }
     if (op.kind === 'random') {
@@ -114,7 +115,7 @@ export async function fuzz(t: FuzzTarget, numRuns: number, seed?: number): Promi
   const actions = t.driver.types.flatMap((ty) => ty.actions).length;
   await fc.assert(
     fc.asyncProperty(fc.array(opArb(actions), { minLength: 1, maxLength: 12 }), async (ops) => {
-      await runOps(t, t.rig(), ops);
+      await runOps(t, await t.rig(), ops);
     }),
     { numRuns, ...(seed !== undefined ? { seed } : {}) },
   );

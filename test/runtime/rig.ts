@@ -39,9 +39,11 @@ export class Rig {
   constructor(
     readonly device: Device,
     readonly log?: Log,
+    /** Give the file a bare context at once (devices whose handlers need their own call GET_CONTEXT instead). */
+    bareContext = true,
   ) {
     this.fd = this.process.open(device);
-    this.process.uverbsFile(this.fd)!.context = {};
+    if (bareContext) this.process.uverbsFile(this.fd)!.context = {};
     this.map = this.process.memory.map(8192);
     this.buf = new IoctlBuffer(8192, this.map.addr, this.map.bytes);
   }
