@@ -399,7 +399,7 @@ class DriverResolver {
       if (typesUhw) {
         // A driver's uhw entry on a core action names its request/response structs; the attributes stay the core's.
         const i = action.attributes.findIndex((x) => x.id === a.id);
-        action.attributes[i] = { ...action.attributes[i]!, value: a.value!, doc: `${action.attributes[i]!.doc} ${this.name}: ${a.doc}` };
+        action.attributes[i] = { ...action.attributes[i]!, value: a.value!, doc: `${action.attributes[i]!.doc} ${this.name}: ${aj.doc}` };
         continue;
       }
       const clash = action.attributes.find((x) => x.name === a.name || x.id === a.id);

@@ -35,9 +35,9 @@ export interface CqCreateIn {
   bufferOffset?: number | bigint;
   /** UVERBS_ATTR_CREATE_CQ_BUF_UMEM (12), in, struct ib_uverbs_buffer_desc, 32 bytes: A description of the CQ buffer (dma-buf or VA) in one struct. Declared by rdma-core's ib_user_ioctl_cmds.h; the kernel source read for this spec (uverbs_std_types_cq.c) does not declare it yet, so its kind and size follow the header's ib_uverbs_buffer_desc and are not confirmed by kernel source. */
   bufUmem?: IbUverbsBufferDescInit | UserPtr;
-  /** UVERBS_ATTR_UHW_IN (0x1000), in, struct mlx5_ib_create_cq, 0..no limit bytes, driver data: The driver's own create-CQ request and response. (request) mlx5: the request gives the CQE ring and doorbell addresses, the CQE size (64 or 128), compression and flags; the answer gives the CQ number. (request) */
+  /** UVERBS_ATTR_UHW_IN (0x1000), in, struct mlx5_ib_create_cq, 0..no limit bytes, driver data: The driver's own create-CQ request and response. (request) mlx5: the request gives the CQE ring and doorbell addresses, the CQE size (64 or 128), compression and flags; the answer gives the CQ number. */
   uhwIn?: Mlx5IbCreateCqInit | UserPtr;
-  /** UVERBS_ATTR_UHW_OUT (0x1001), out, struct mlx5_ib_create_cq_resp, 0..no limit bytes, driver data: The driver's own create-CQ request and response. (response) mlx5: the request gives the CQE ring and doorbell addresses, the CQE size (64 or 128), compression and flags; the answer gives the CQ number. (response) */
+  /** UVERBS_ATTR_UHW_OUT (0x1001), out, struct mlx5_ib_create_cq_resp, 0..no limit bytes, driver data: The driver's own create-CQ request and response. (response) mlx5: the request gives the CQE ring and doorbell addresses, the CQE size (64 or 128), compression and flags; the answer gives the CQ number. */
   uhwOut?: boolean | UserPtr;
   /** MLX5_IB_ATTR_CREATE_CQ_UAR_INDEX (0x1002), in, u32, 4 bytes: The UAR page whose doorbell arms this CQ. Takes precedence over uar_page_index in the UHW request (which is only 16 bits wide); without either, a context using dynamic UARs answers EINVAL. */
   uarIndex?: number;
@@ -50,7 +50,7 @@ export interface CqCreateOut {
   handle: number;
   /** UVERBS_ATTR_CREATE_CQ_RESP_CQE (6), out, u32, 4 bytes, mandatory: The number of entries the device allocated (at least the requested `cqe`). */
   respCqe: number;
-  /** UVERBS_ATTR_UHW_OUT (0x1001), out, struct mlx5_ib_create_cq_resp, 0..no limit bytes, driver data: The driver's own create-CQ request and response. (response) mlx5: the request gives the CQE ring and doorbell addresses, the CQE size (64 or 128), compression and flags; the answer gives the CQ number. (response) */
+  /** UVERBS_ATTR_UHW_OUT (0x1001), out, struct mlx5_ib_create_cq_resp, 0..no limit bytes, driver data: The driver's own create-CQ request and response. (response) mlx5: the request gives the CQE ring and doorbell addresses, the CQE size (64 or 128), compression and flags; the answer gives the CQ number. */
   uhwOut?: Mlx5IbCreateCqResp;
 }
 /** Names of CQ.CQ_CREATE's attributes, for marking inputs optional (MANDATORY cleared) when encoding. */

@@ -446,9 +446,9 @@ export interface GetContextIn {
   coreSupport?: boolean | UserPtr;
   /** UVERBS_ATTR_GET_CONTEXT_FD_ARR (2), in, s32[], 4..no limit bytes: File descriptors of UCAP (user capability) files whose privileges the new context should hold; the length must be a whole number of 4-byte ints, and an fd that is not a UCAP file makes the call fail. The stored kernel uverbs_std_types_device.c read for this spec predates it; kind, size and copy-in follow the kernel patch that added it ("RDMA/uverbs: Add support for UCAPs in context creation", linux-rdma, March 2025). */
   fdArr?: ArrayLike<number> | UserPtr;
-  /** UVERBS_ATTR_UHW_IN (0x1000), in, struct mlx5_ib_alloc_ucontext_req_v2, 0..no limit bytes, driver data: The driver's own alloc-context request and response. (request) mlx5: the request (the shorter v1 form is accepted too) asks for blue-flame registers, a CQE version and library capabilities; the answer, filled up to the length given, reports queue limits, the UAR layout and clock facts. (request) */
+  /** UVERBS_ATTR_UHW_IN (0x1000), in, struct mlx5_ib_alloc_ucontext_req_v2, 0..no limit bytes, driver data: The driver's own alloc-context request and response. (request) mlx5: the request (the shorter v1 form is accepted too) asks for blue-flame registers, a CQE version and library capabilities; the answer, filled up to the length given, reports queue limits, the UAR layout and clock facts. */
   uhwIn?: Mlx5IbAllocUcontextReqV2Init | UserPtr;
-  /** UVERBS_ATTR_UHW_OUT (0x1001), out, struct mlx5_ib_alloc_ucontext_resp, 0..no limit bytes, driver data: The driver's own alloc-context request and response. (response) mlx5: the request (the shorter v1 form is accepted too) asks for blue-flame registers, a CQE version and library capabilities; the answer, filled up to the length given, reports queue limits, the UAR layout and clock facts. (response) */
+  /** UVERBS_ATTR_UHW_OUT (0x1001), out, struct mlx5_ib_alloc_ucontext_resp, 0..no limit bytes, driver data: The driver's own alloc-context request and response. (response) mlx5: the request (the shorter v1 form is accepted too) asks for blue-flame registers, a CQE version and library capabilities; the answer, filled up to the length given, reports queue limits, the UAR layout and clock facts. */
   uhwOut?: boolean | UserPtr;
 }
 /** Outputs of DEVICE.GET_CONTEXT: what the kernel wrote back. */
@@ -457,7 +457,7 @@ export interface GetContextOut {
   numCompVectors?: number;
   /** UVERBS_ATTR_GET_CONTEXT_CORE_SUPPORT (1), out, u64, 8 bytes: Which optional core behaviours the kernel supports. */
   coreSupport?: bigint;
-  /** UVERBS_ATTR_UHW_OUT (0x1001), out, struct mlx5_ib_alloc_ucontext_resp, 0..no limit bytes, driver data: The driver's own alloc-context request and response. (response) mlx5: the request (the shorter v1 form is accepted too) asks for blue-flame registers, a CQE version and library capabilities; the answer, filled up to the length given, reports queue limits, the UAR layout and clock facts. (response) */
+  /** UVERBS_ATTR_UHW_OUT (0x1001), out, struct mlx5_ib_alloc_ucontext_resp, 0..no limit bytes, driver data: The driver's own alloc-context request and response. (response) mlx5: the request (the shorter v1 form is accepted too) asks for blue-flame registers, a CQE version and library capabilities; the answer, filled up to the length given, reports queue limits, the UAR layout and clock facts. */
   uhwOut?: Mlx5IbAllocUcontextResp;
 }
 /** Names of DEVICE.GET_CONTEXT's attributes, for marking inputs optional (MANDATORY cleared) when encoding. */

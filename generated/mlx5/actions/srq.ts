@@ -37,9 +37,9 @@ export interface SrqCreateIn {
   respMaxSge?: true | UserPtr;
   /** UVERBS_ATTR_CREATE_SRQ_RESP_SRQ_NUM (13), out, u32, 4 bytes: The SRQ number that remote XRC initiators address; written only for XRC SRQs. */
   respSrqNum?: boolean | UserPtr;
-  /** UVERBS_ATTR_UHW_IN (0x1000), in, struct mlx5_ib_create_srq, 0..no limit bytes, driver data: The driver's own create-SRQ request and response (e.g. the user buffer and doorbell addresses). (request) mlx5: the request gives the WQE buffer and doorbell addresses, flags and user index; the answer gives the SRQ number. (request) */
+  /** UVERBS_ATTR_UHW_IN (0x1000), in, struct mlx5_ib_create_srq, 0..no limit bytes, driver data: The driver's own create-SRQ request and response (e.g. the user buffer and doorbell addresses). (request) mlx5: the request gives the WQE buffer and doorbell addresses, flags and user index; the answer gives the SRQ number. */
   uhwIn?: Mlx5IbCreateSrqInit | UserPtr;
-  /** UVERBS_ATTR_UHW_OUT (0x1001), out, struct mlx5_ib_create_srq_resp, 0..no limit bytes, driver data: The driver's own create-SRQ request and response (e.g. the user buffer and doorbell addresses). (response) mlx5: the request gives the WQE buffer and doorbell addresses, flags and user index; the answer gives the SRQ number. (response) */
+  /** UVERBS_ATTR_UHW_OUT (0x1001), out, struct mlx5_ib_create_srq_resp, 0..no limit bytes, driver data: The driver's own create-SRQ request and response (e.g. the user buffer and doorbell addresses). (response) mlx5: the request gives the WQE buffer and doorbell addresses, flags and user index; the answer gives the SRQ number. */
   uhwOut?: boolean | UserPtr;
 }
 /** Outputs of SRQ.SRQ_CREATE: what the kernel wrote back. */
@@ -52,7 +52,7 @@ export interface SrqCreateOut {
   respMaxSge: number;
   /** UVERBS_ATTR_CREATE_SRQ_RESP_SRQ_NUM (13), out, u32, 4 bytes: The SRQ number that remote XRC initiators address; written only for XRC SRQs. */
   respSrqNum?: number;
-  /** UVERBS_ATTR_UHW_OUT (0x1001), out, struct mlx5_ib_create_srq_resp, 0..no limit bytes, driver data: The driver's own create-SRQ request and response (e.g. the user buffer and doorbell addresses). (response) mlx5: the request gives the WQE buffer and doorbell addresses, flags and user index; the answer gives the SRQ number. (response) */
+  /** UVERBS_ATTR_UHW_OUT (0x1001), out, struct mlx5_ib_create_srq_resp, 0..no limit bytes, driver data: The driver's own create-SRQ request and response (e.g. the user buffer and doorbell addresses). (response) mlx5: the request gives the WQE buffer and doorbell addresses, flags and user index; the answer gives the SRQ number. */
   uhwOut?: Mlx5IbCreateSrqResp;
 }
 /** Names of SRQ.SRQ_CREATE's attributes, for marking inputs optional (MANDATORY cleared) when encoding. */

@@ -33,9 +33,9 @@ export interface WqCreateIn {
   respMaxSge?: true | UserPtr;
   /** UVERBS_ATTR_CREATE_WQ_RESP_WQ_NUM (11), out, u32, 4 bytes: The WQ number the device assigned. */
   respWqNum?: boolean | UserPtr;
-  /** UVERBS_ATTR_UHW_IN (0x1000), in, struct mlx5_ib_create_wq, 0..no limit bytes, driver data: The driver's own create-WQ request and response (e.g. the user buffer and doorbell addresses). (request) mlx5: the request gives the WQ buffer and doorbell addresses, WQE sizes and striding RQ parameters; the answer carries only its own length. (request) */
+  /** UVERBS_ATTR_UHW_IN (0x1000), in, struct mlx5_ib_create_wq, 0..no limit bytes, driver data: The driver's own create-WQ request and response (e.g. the user buffer and doorbell addresses). (request) mlx5: the request gives the WQ buffer and doorbell addresses, WQE sizes and striding RQ parameters; the answer carries only its own length. */
   uhwIn?: Mlx5IbCreateWqInit | UserPtr;
-  /** UVERBS_ATTR_UHW_OUT (0x1001), out, struct mlx5_ib_create_wq_resp, 0..no limit bytes, driver data: The driver's own create-WQ request and response (e.g. the user buffer and doorbell addresses). (response) mlx5: the request gives the WQ buffer and doorbell addresses, WQE sizes and striding RQ parameters; the answer carries only its own length. (response) */
+  /** UVERBS_ATTR_UHW_OUT (0x1001), out, struct mlx5_ib_create_wq_resp, 0..no limit bytes, driver data: The driver's own create-WQ request and response (e.g. the user buffer and doorbell addresses). (response) mlx5: the request gives the WQ buffer and doorbell addresses, WQE sizes and striding RQ parameters; the answer carries only its own length. */
   uhwOut?: boolean | UserPtr;
 }
 /** Outputs of WQ.WQ_CREATE: what the kernel wrote back. */
@@ -48,7 +48,7 @@ export interface WqCreateOut {
   respMaxSge: number;
   /** UVERBS_ATTR_CREATE_WQ_RESP_WQ_NUM (11), out, u32, 4 bytes: The WQ number the device assigned. */
   respWqNum?: number;
-  /** UVERBS_ATTR_UHW_OUT (0x1001), out, struct mlx5_ib_create_wq_resp, 0..no limit bytes, driver data: The driver's own create-WQ request and response (e.g. the user buffer and doorbell addresses). (response) mlx5: the request gives the WQ buffer and doorbell addresses, WQE sizes and striding RQ parameters; the answer carries only its own length. (response) */
+  /** UVERBS_ATTR_UHW_OUT (0x1001), out, struct mlx5_ib_create_wq_resp, 0..no limit bytes, driver data: The driver's own create-WQ request and response (e.g. the user buffer and doorbell addresses). (response) mlx5: the request gives the WQ buffer and doorbell addresses, WQE sizes and striding RQ parameters; the answer carries only its own length. */
   uhwOut?: Mlx5IbCreateWqResp;
 }
 /** Names of WQ.WQ_CREATE's attributes, for marking inputs optional (MANDATORY cleared) when encoding. */
