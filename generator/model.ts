@@ -232,8 +232,5 @@ export function valueText(v: ValueModel): string {
   }
 }
 
-/** The namespace bits of an id (UVERBS_ID_NS_MASK): 0 core, 1 driver. */
-export const ID_NS_SHIFT = 12;
-export const ID_NS_MASK = 0xf000;
 export const UHW_IN = 0x1000;
 export const UHW_OUT = 0x1001;

@@ -9,7 +9,6 @@ export const EBADF = 9;
 export const ENOMEM = 12;
 export const EFAULT = 14;
 export const EBUSY = 16;
-export const EEXIST = 17;
 export const EINVAL = 22;
 export const ENOTTY = 25;
 export const ENOSPC = 28;
@@ -23,7 +22,7 @@ export const ENOIOCTLCMD = 515;
 
 const NAMES: Readonly<Record<number, string>> = {
   [EPERM]: 'EPERM', [ENOENT]: 'ENOENT', [EIO]: 'EIO', [EBADF]: 'EBADF', [ENOMEM]: 'ENOMEM', [EFAULT]: 'EFAULT',
-  [EBUSY]: 'EBUSY', [EEXIST]: 'EEXIST', [EINVAL]: 'EINVAL', [ENOTTY]: 'ENOTTY', [ENOSPC]: 'ENOSPC', [ERANGE]: 'ERANGE',
+  [EBUSY]: 'EBUSY', [EINVAL]: 'EINVAL', [ENOTTY]: 'ENOTTY', [ENOSPC]: 'ENOSPC', [ERANGE]: 'ERANGE',
   [ENOSYS]: 'ENOSYS', [ENODATA]: 'ENODATA', [EPROTONOSUPPORT]: 'EPROTONOSUPPORT', [EOPNOTSUPP]: 'EOPNOTSUPP', [ENOIOCTLCMD]: 'ENOIOCTLCMD',
 };
 

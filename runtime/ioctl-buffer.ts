@@ -102,17 +102,9 @@ export function putAttrS32(v: DataView, at: number, id: number, flags: number, x
   putAttr(v, at, id, 0, flags, 0, x >>> 0, x < 0 ? 0xffffffff : 0);
 }
 
-export function attrData(v: DataView, at: number): number {
-  return v.getUint32(at + ATTR_DATA, true) + v.getUint32(at + ATTR_DATA + 4, true) * TWO_32;
-}
-
-/** The user-address value of an attribute's data, exact only below 2^53 (pointers are). */
+/** The user-address value of an attribute's data, exact below 2^53 (pointers are). */
 export function attrPtr(v: DataView, at: number): number {
-  return attrData(v, at);
-}
-
-export function attrDataU64(v: DataView, at: number): bigint {
-  return v.getBigUint64(at + ATTR_DATA, true);
+  return v.getUint32(at + ATTR_DATA, true) + v.getUint32(at + ATTR_DATA + 4, true) * TWO_32;
 }
 
 export function attrDataS32(v: DataView, at: number): number {
@@ -133,14 +125,6 @@ export function payload(buf: IoctlBuffer, at: number, len: number, what: string)
   const r = buf.resolve(addr, len);
   if (!r) throw new RangeError(`${what}: ${len} bytes at user address 0x${addr.toString(16)} are outside the buffer and no user memory resolves them`);
   return r;
-}
-
-/** Bytes of an attribute: inline when len <= 8, else at its pointer. */
-export function attrBytes(buf: IoctlBuffer, at: number, what: string): Uint8Array {
-  const len = attrLenAt(buf.view, at);
-  if (len <= 8) return buf.bytes.slice(at + ATTR_DATA, at + ATTR_DATA + len);
-  const r = payload(buf, at, len, what);
-  return new Uint8Array(r.view.buffer, r.view.byteOffset + r.offset, len).slice();
 }
 
 /** UVERBS_ATTR_F_MANDATORY unless the caller named the attribute optional (rdma-core's attr_optional). */
