@@ -8,6 +8,7 @@ import { AttrKind, lookup, type ActionSpec, type AttrSpec } from './contract.js'
 import type { Device } from './device.js';
 import { EFAULT, EINVAL, ENOENT, fail } from './errno.js';
 import type { UverbsFile } from './file.js';
+import { attrPtr } from './ioctl-buffer.js';
 import type { UObject } from './uobject.js';
 import type { UserMemory } from './user-memory.js';
 import { ATTR_DATA, ATTR_FLAGS, ATTR_LEN, ATTR_SIZE, UVERBS_ATTR_F_VALID_OUTPUT, UVERBS_ATTR_UHW_IN, UVERBS_ATTR_UHW_OUT } from './wire.js';
@@ -79,12 +80,8 @@ export class Bundle {
     if (len <= 8) return { view: this.uattrs, offset: at + ATTR_DATA, len };
     const copy = this.copies[s.index];
     if (copy) return { view: new DataView(copy.buffer, copy.byteOffset, copy.byteLength), offset: 0, len };
-    const m = this.memory.access(this.pointer(at), len, `${this.action.name} ${s.name}`);
+    const m = this.memory.access(attrPtr(this.uattrs, at), len, `${this.action.name} ${s.name}`);
     return { view: m.view, offset: m.offset, len };
-  }
-
-  private pointer(at: number): number {
-    return this.uattrs.getUint32(at + ATTR_DATA, true) + this.uattrs.getUint32(at + ATTR_DATA + 4, true) * 0x1_0000_0000;
   }
 
   /** uverbs_copy_from for a u32 (the attribute is exactly 4 bytes by spec). */
@@ -168,7 +165,7 @@ export class Bundle {
     const scratch = new DataView(new ArrayBuffer(Math.max(size, len)));
     fill(scratch, 0);
     const n = s.zeroTrailing ? len : Math.min(len, size);
-    this.memory.write(this.pointer(at), new Uint8Array(scratch.buffer, 0, n), `${this.action.name} ${s.name}`);
+    this.memory.write(attrPtr(this.uattrs, at), new Uint8Array(scratch.buffer, 0, n), `${this.action.name} ${s.name}`);
     this.setOutput(at);
   }
 

@@ -5,12 +5,13 @@
  * then commit or abort, unlock and write back. Every call ends in 0 or one -errno;
  * nothing a caller sends throws out of here.
  */
-import { Access, AttrKind, ANY_OBJECT, lookup, type AttrSpec, type PtrSpec } from './contract.js';
+import { Access, AttrKind, ANY_OBJECT, lookup, type ActionSpec, type AttrSpec, type PtrSpec } from './contract.js';
 import { Bundle } from './bundle.js';
 import {
   EBADF, EFAULT, EINVAL, EIO, ENOENT, ENOIOCTLCMD, ENOTTY, EOPNOTSUPP, EPROTONOSUPPORT, UverbsError, fail,
 } from './errno.js';
 import type { UverbsFile } from './file.js';
+import { attrPtr } from './ioctl-buffer.js';
 import { UObject, UObjectState, tryLock, unlock } from './uobject.js';
 import {
   ATTR_DATA, ATTR_ELEM_ID, ATTR_FLAGS, ATTR_ID, ATTR_LEN, ATTR_RESERVED, ATTR_SIZE, HDR_DRIVER_ID, HDR_LENGTH, HDR_METHOD_ID,
@@ -35,6 +36,25 @@ export async function dispatch(file: UverbsFile, request: number, arg: number): 
 export let lastInternalError: unknown = undefined;
 
 async function run(file: UverbsFile, request: number, arg: number): Promise<void> {
+  const b = begin(file, request, arg);
+  let ok = false;
+  try {
+    await invoke(b);
+    ok = true;
+  } finally {
+    end(b, ok);
+  }
+}
+
+/**
+ * The checking half of a command, everything before the handler: the header, the
+ * dense lookup of the action, every attribute in the kernel's order (objects looked up
+ * and locked, or reserved and their handles written back), the mandatory ones. On
+ * success the command is in flight on its file and device and the bundle holds what it
+ * took: hand it to invoke() and then, always, to end(). On failure it has released
+ * everything and throws a UverbsError.
+ */
+export function begin(file: UverbsFile, request: number, arg: number): Bundle {
   if (request >>> 0 !== RDMA_VERBS_IOCTL) fail(ENOIOCTLCMD, `ioctl request 0x${(request >>> 0).toString(16)} is not RDMA_VERBS_IOCTL`);
   const memory = file.process.memory;
   const hdr = memory.access(arg, HDR_SIZE, 'ioctl header');
@@ -56,41 +76,67 @@ async function run(file: UverbsFile, request: number, arg: number): Promise<void
   if (file.closing) fail(EIO, 'the file is closing');
   device.enter();
   file.enter();
+  let b: Bundle | undefined;
   try {
     if (driverId !== device.driverId) fail(EINVAL, `driver_id ${driverId} is not the device's (${device.driverId})`);
     const type = device.type(objectId);
     const action = type && lookup(type.actions, methodId);
     if (!type || !action) fail(EPROTONOSUPPORT, `no action ${objectId}/${methodId}`);
-    const destroySlot = action.objectSlot >= 0 && action.attrs[action.objectSlot]!.access === Access.DESTROY ? action.objectSlot : -1;
     // After removal only destroy actions keep their handler (uverbs_disassociate_api).
-    if (device.removed && destroySlot < 0) fail(EIO, 'the device was removed');
+    if (device.removed && destroySlot(action) < 0) fail(EIO, 'the device was removed');
 
     const uattrsAddr = arg + HDR_SIZE;
     const uattrs = new DataView(memory.read(uattrsAddr, ATTR_SIZE * numAttrs, 'attribute array').buffer);
-    const b = new Bundle(device, file, action, memory, uattrs, uattrsAddr);
-    let ok = false;
-    try {
-      for (let i = 0; i < numAttrs; i++) processAttr(b, i);
-      for (const slot of action.mandatory) {
-        if (b.present[slot]! < 0) fail(EINVAL, `mandatory attribute ${action.attrs[slot]!.name} is missing`);
-      }
-      const handler = device.handler(action);
-      if (destroySlot >= 0) {
-        const u = b.uobjects[destroySlot]!;
-        file.destroy(u); // the type's hook may refuse with EBUSY; then nothing changed
-        await handler(b); // it may still read the destroyed object's record (e.g. events reported)
-      } else {
-        await handler(b);
-      }
-      const uhwOut = lookup(action.byId, UVERBS_ATTR_UHW_OUT);
-      if (uhwOut && b.present[uhwOut.index]! >= 0) b.setOutput(b.present[uhwOut.index]! * ATTR_SIZE);
-      ok = true;
-    } finally {
-      finalize(b, ok);
+    b = new Bundle(device, file, action, memory, uattrs, uattrsAddr);
+    for (let i = 0; i < numAttrs; i++) processAttr(b, i);
+    for (const slot of action.mandatory) {
+      if (b.present[slot]! < 0) fail(EINVAL, `mandatory attribute ${action.attrs[slot]!.name} is missing`);
     }
+    return b;
+  } catch (e) {
+    try {
+      if (b) finalize(b, false);
+    } finally {
+      file.leave();
+      device.leave();
+    }
+    throw e;
+  }
+}
+
+/** Slot of a destroy action's object attribute, or -1. */
+function destroySlot(action: ActionSpec): number {
+  return action.objectSlot >= 0 && action.attrs[action.objectSlot]!.access === Access.DESTROY ? action.objectSlot : -1;
+}
+
+/** The handler (after the type's release hook, for a destroy action), then UHW_OUT's VALID_OUTPUT. */
+export async function invoke(b: Bundle): Promise<void> {
+  const action = b.action;
+  const handler = b.device.handler(action);
+  const slot = destroySlot(action);
+  if (slot >= 0) {
+    const u = b.uobjects[slot]!;
+    b.file.destroy(u); // the type's hook may refuse with EBUSY; then nothing changed
+    await handler(b); // it may still read the destroyed object's record (e.g. events reported)
+  } else {
+    await handler(b);
+  }
+  writeBackUdata(b);
+}
+
+/** UHW_OUT is marked written when the user gave it (the driver's response may be empty). */
+export function writeBackUdata(b: Bundle): void {
+  const uhwOut = lookup(b.action.byId, UVERBS_ATTR_UHW_OUT);
+  if (uhwOut && b.present[uhwOut.index]! >= 0) b.setOutput(b.present[uhwOut.index]! * ATTR_SIZE);
+}
+
+/** The end of every command begin() started: commit (ok) or abort new objects, unlock the rest, leave the file and device. */
+export function end(b: Bundle, ok: boolean): void {
+  try {
+    finalize(b, ok);
   } finally {
-    file.leave();
-    device.leave();
+    b.file.leave();
+    b.device.leave();
   }
 }
 
@@ -142,7 +188,7 @@ function processAttr(b: Bundle, i: number): void {
       if (len % 4 !== 0) fail(EINVAL, `${s.name} length ${len} is not a multiple of 4`);
       const count = len / 4;
       if (count < s.minCount || count > s.maxCount) fail(EINVAL, `${s.name} has ${count} handles, not ${s.minCount}..${s.maxCount}`);
-      const src = len <= 8 ? { view: u, offset: at + ATTR_DATA } : b.memory.access(pointer(u, at), len, s.name);
+      const src = len <= 8 ? { view: u, offset: at + ATTR_DATA } : b.memory.access(attrPtr(u, at), len, s.name);
       const objs: UObject[] = [];
       b.present[s.index] = i;
       b.arrays[s.index] = objs;
@@ -151,10 +197,6 @@ function processAttr(b: Bundle, i: number): void {
     }
   }
   b.present[s.index] = i;
-}
-
-function pointer(u: DataView, at: number): number {
-  return u.getUint32(at + ATTR_DATA, true) + u.getUint32(at + ATTR_DATA + 4, true) * 0x1_0000_0000;
 }
 
 function checkPtrLen(s: AttrSpec, p: PtrSpec, len: number): void {
@@ -172,7 +214,7 @@ function checkPtrIn(b: Bundle, s: AttrSpec, p: PtrSpec, at: number, len: number,
   if (!isEnum && (u.getUint8(at + ATTR_ELEM_ID) !== 0 || u.getUint8(at + ATTR_RESERVED) !== 0)) {
     fail(EINVAL, `reserved bits of ${s.name} are not zero`);
   }
-  if (s.allocAndCopy && len > 8) b.copies[s.index] = b.memory.read(pointer(u, at), len, s.name);
+  if (s.allocAndCopy && len > 8) b.copies[s.index] = b.memory.read(attrPtr(u, at), len, s.name);
 }
 
 function tailCleared(b: Bundle, at: number, len: number, from: number): boolean {
@@ -181,7 +223,7 @@ function tailCleared(b: Bundle, at: number, len: number, from: number): boolean 
     for (let k = from; k < len; k++) if (u.getUint8(at + ATTR_DATA + k) !== 0) return false;
     return true;
   }
-  const m = b.memory.view(pointer(u, at) + from, len - from);
+  const m = b.memory.view(attrPtr(u, at) + from, len - from);
   if (!m) return false; // ib_is_buffer_cleared fails closed
   for (let k = 0; k < len - from; k++) if (m.view.getUint8(m.offset + k) !== 0) return false;
   return true;
