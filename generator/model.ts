@@ -176,7 +176,11 @@ export interface WriteCommandModel {
   doc: string;
   handler: string;
   request: StructModel;
+  /** The kernel's minimum request length: the end of requestLast, or the whole request struct. */
+  requestMinLen: number;
   response?: StructModel;
+  /** The kernel's minimum response room: the end of responseLast, or the whole response struct (0 without a response). */
+  responseMinLen: number;
   creates?: string;
   destroys?: string;
   driverData: boolean;

@@ -536,15 +536,35 @@ class DriverResolver {
         const request = this.structRef(w.request, origin, 'request');
         const response = w.response !== undefined ? this.structRef(w.response, origin, 'response') : undefined;
         if (!request) return;
+        const requestMinLen = this.writeMinLen(request, w.requestLast, origin, 'requestLast');
+        let responseMinLen = response?.size ?? 0;
+        if (w.responseLast !== undefined) {
+          if (w.response === undefined) {
+            this.problems.add(origin.file, pointer(origin.pointer, 'responseLast'), `"responseLast" needs a response, but command ${w.name} has none`,
+              'remove "responseLast", or name the response struct in "response"');
+          } else if (response) responseMinLen = this.writeMinLen(response, w.responseLast, origin, 'responseLast');
+        }
         out.push({
           name: w.name, tsName: camelCase(w.name), cName: w.cName, command: w.command, extended: w.extended, doc: w.doc,
-          handler: w.handler, request, ...(response ? { response } : {}),
+          handler: w.handler, request, requestMinLen, ...(response ? { response } : {}), responseMinLen,
           ...(w.creates !== undefined ? { creates: w.creates } : {}), ...(w.destroys !== undefined ? { destroys: w.destroys } : {}),
           driverData: w.driverData === true, driver: this.name, origin,
         });
       });
     }
     return out;
+  }
+
+  /** offsetofend(struct, last) for UAPI_DEF_WRITE_IO_EX's minimum sizes; the whole struct without `last`. */
+  private writeMinLen(s: StructModel, last: string | undefined, origin: Origin, key: 'requestLast' | 'responseLast'): number {
+    if (last === undefined) return s.size;
+    const end = offsetOfEnd(s, last);
+    if (end === undefined) {
+      this.problems.add(origin.file, pointer(origin.pointer, key), `struct ${s.name} has no field "${last}"`,
+        `name one of: ${s.fields.map((f) => f.name).join(', ')}`);
+      return s.size;
+    }
+    return end;
   }
 }
 

@@ -167,7 +167,9 @@ export interface WriteCommandJson {
   doc: string;
   handler: string;
   request: string;
+  requestLast?: string;
   response?: string;
+  responseLast?: string;
   creates?: string;
   destroys?: string;
   driverData?: boolean;

@@ -415,6 +415,139 @@ export type IbUverbsWqFlags = (typeof IB_UVERBS_WQ_FLAGS)[keyof typeof IB_UVERBS
 /** Every bit of ib_uverbs_wq_flags. */
 export const IB_UVERBS_WQ_FLAGS_MASK = 15;
 
+/** enum ib_uverbs_odp_general_cap_bits (flag set): General on-demand paging support (ib_uverbs_odp_caps.general_caps). */
+export const IB_UVERBS_ODP_GENERAL_CAP_BITS = {
+  /** ODP memory regions are supported. */
+  IB_UVERBS_ODP_SUPPORT: 1,
+  /** An implicit ODP MR covering the whole address space is supported. */
+  IB_UVERBS_ODP_SUPPORT_IMPLICIT: 2,
+} as const;
+export type IbUverbsOdpGeneralCapBits = (typeof IB_UVERBS_ODP_GENERAL_CAP_BITS)[keyof typeof IB_UVERBS_ODP_GENERAL_CAP_BITS];
+/** Every bit of ib_uverbs_odp_general_cap_bits. */
+export const IB_UVERBS_ODP_GENERAL_CAP_BITS_MASK = 3;
+
+/** enum ib_uverbs_odp_transport_cap_bits (flag set): Operations that may touch on-demand paged memory, per transport. */
+export const IB_UVERBS_ODP_TRANSPORT_CAP_BITS = {
+  IB_UVERBS_ODP_SUPPORT_SEND: 1,
+  IB_UVERBS_ODP_SUPPORT_RECV: 2,
+  IB_UVERBS_ODP_SUPPORT_WRITE: 4,
+  IB_UVERBS_ODP_SUPPORT_READ: 8,
+  IB_UVERBS_ODP_SUPPORT_ATOMIC: 16,
+  IB_UVERBS_ODP_SUPPORT_SRQ_RECV: 32,
+  IB_UVERBS_ODP_SUPPORT_FLUSH: 64,
+  IB_UVERBS_ODP_SUPPORT_ATOMIC_WRITE: 128,
+} as const;
+export type IbUverbsOdpTransportCapBits = (typeof IB_UVERBS_ODP_TRANSPORT_CAP_BITS)[keyof typeof IB_UVERBS_ODP_TRANSPORT_CAP_BITS];
+/** Every bit of ib_uverbs_odp_transport_cap_bits. */
+export const IB_UVERBS_ODP_TRANSPORT_CAP_BITS_MASK = 255;
+
+/** enum ib_uverbs_device_cap_flags (flag set): Device capability bits (ib_uverbs_ex_query_device_resp.device_cap_flags_ex; the low 32 in ib_uverbs_query_device_resp.device_cap_flags). Bits 9, 15, 16, 19, 22, 27, 30, 31, 32, 33, 35 and 37 may be set by old kernels and carry no meaning. */
+export const IB_UVERBS_DEVICE_CAP_FLAGS = {
+  IB_UVERBS_DEVICE_RESIZE_MAX_WR: 1,
+  IB_UVERBS_DEVICE_BAD_PKEY_CNTR: 2,
+  IB_UVERBS_DEVICE_BAD_QKEY_CNTR: 4,
+  IB_UVERBS_DEVICE_RAW_MULTI: 8,
+  IB_UVERBS_DEVICE_AUTO_PATH_MIG: 16,
+  IB_UVERBS_DEVICE_CHANGE_PHY_PORT: 32,
+  IB_UVERBS_DEVICE_UD_AV_PORT_ENFORCE: 64,
+  IB_UVERBS_DEVICE_CURR_QP_STATE_MOD: 128,
+  IB_UVERBS_DEVICE_SHUTDOWN_PORT: 256,
+  IB_UVERBS_DEVICE_PORT_ACTIVE_EVENT: 1024,
+  IB_UVERBS_DEVICE_SYS_IMAGE_GUID: 2048,
+  IB_UVERBS_DEVICE_RC_RNR_NAK_GEN: 4096,
+  IB_UVERBS_DEVICE_SRQ_RESIZE: 8192,
+  IB_UVERBS_DEVICE_N_NOTIFY_CQ: 16384,
+  IB_UVERBS_DEVICE_MEM_WINDOW: 131072,
+  IB_UVERBS_DEVICE_UD_IP_CSUM: 262144,
+  IB_UVERBS_DEVICE_XRC: 1048576,
+  IB_UVERBS_DEVICE_MEM_MGT_EXTENSIONS: 2097152,
+  IB_UVERBS_DEVICE_MEM_WINDOW_TYPE_2A: 8388608,
+  IB_UVERBS_DEVICE_MEM_WINDOW_TYPE_2B: 16777216,
+  IB_UVERBS_DEVICE_RC_IP_CSUM: 33554432,
+  /** Deprecated: IB_UVERBS_RAW_PACKET_CAP_IP_CSUM says the same. */
+  IB_UVERBS_DEVICE_RAW_IP_CSUM: 67108864,
+  IB_UVERBS_DEVICE_MANAGED_FLOW_STEERING: 536870912,
+  /** Deprecated: IB_UVERBS_RAW_PACKET_CAP_SCATTER_FCS says the same. */
+  IB_UVERBS_DEVICE_RAW_SCATTER_FCS: 17179869184,
+  IB_UVERBS_DEVICE_PCI_WRITE_END_PADDING: 68719476736,
+  /** Flush to the global placement type. */
+  IB_UVERBS_DEVICE_FLUSH_GLOBAL: 274877906944,
+  /** Flush to the persistent placement type. */
+  IB_UVERBS_DEVICE_FLUSH_PERSISTENT: 549755813888,
+  /** Atomic write operations. */
+  IB_UVERBS_DEVICE_ATOMIC_WRITE: 1099511627776,
+  /** A confidential-computing guest that needs DMA bounce buffering. */
+  IB_UVERBS_DEVICE_CC_DMA_BOUNCE: 2199023255552,
+} as const;
+export type IbUverbsDeviceCapFlags = (typeof IB_UVERBS_DEVICE_CAP_FLAGS)[keyof typeof IB_UVERBS_DEVICE_CAP_FLAGS];
+/** Every bit of ib_uverbs_device_cap_flags. */
+export const IB_UVERBS_DEVICE_CAP_FLAGS_MASK = 4209734221311;
+
+/** enum ib_uverbs_raw_packet_caps (flag set): Offloads of raw packet QPs (ib_uverbs_ex_query_device_resp.raw_packet_caps). */
+export const IB_UVERBS_RAW_PACKET_CAPS = {
+  IB_UVERBS_RAW_PACKET_CAP_CVLAN_STRIPPING: 1,
+  IB_UVERBS_RAW_PACKET_CAP_SCATTER_FCS: 2,
+  IB_UVERBS_RAW_PACKET_CAP_IP_CSUM: 4,
+  IB_UVERBS_RAW_PACKET_CAP_DELAY_DROP: 8,
+} as const;
+export type IbUverbsRawPacketCaps = (typeof IB_UVERBS_RAW_PACKET_CAPS)[keyof typeof IB_UVERBS_RAW_PACKET_CAPS];
+/** Every bit of ib_uverbs_raw_packet_caps. */
+export const IB_UVERBS_RAW_PACKET_CAPS_MASK = 15;
+
+/** enum ib_uverbs_wc_opcode: What a work completion reports (ib_uverbs_wc.opcode); receive completions use the kernel's values from 128 up, which this enum does not list. */
+export const IB_UVERBS_WC_OPCODE = {
+  IB_UVERBS_WC_SEND: 0,
+  IB_UVERBS_WC_RDMA_WRITE: 1,
+  IB_UVERBS_WC_RDMA_READ: 2,
+  IB_UVERBS_WC_COMP_SWAP: 3,
+  IB_UVERBS_WC_FETCH_ADD: 4,
+  IB_UVERBS_WC_BIND_MW: 5,
+  IB_UVERBS_WC_LOCAL_INV: 6,
+  IB_UVERBS_WC_TSO: 7,
+  IB_UVERBS_WC_FLUSH: 8,
+  IB_UVERBS_WC_ATOMIC_WRITE: 9,
+} as const;
+export type IbUverbsWcOpcode = (typeof IB_UVERBS_WC_OPCODE)[keyof typeof IB_UVERBS_WC_OPCODE];
+
+/** enum ib_uverbs_cmd_flags (flag set): Flag bits of ib_uverbs_cmd_hdr.command above the command byte (IB_USER_VERBS_CMD_COMMAND_MASK, 0xff). A #define in ib_user_verbs.h; the tag is chosen here. */
+export const IB_UVERBS_CMD_FLAGS = {
+  /** The command is an extended one (IB_USER_VERBS_EX_CMD_*): ib_uverbs_ex_cmd_hdr follows the header and sizes count 8-byte words. */
+  IB_USER_VERBS_CMD_FLAG_EXTENDED: 2147483648,
+} as const;
+export type IbUverbsCmdFlags = (typeof IB_UVERBS_CMD_FLAGS)[keyof typeof IB_UVERBS_CMD_FLAGS];
+/** Every bit of ib_uverbs_cmd_flags. */
+export const IB_UVERBS_CMD_FLAGS_MASK = 2147483648;
+
+/** enum ib_uverbs_create_qp_mask (flag set): Which optional fields of ib_uverbs_ex_create_qp are valid (comp_mask). */
+export const IB_UVERBS_CREATE_QP_MASK = {
+  /** rwq_ind_tbl_handle names an indirection table (RSS QP). */
+  IB_UVERBS_CREATE_QP_MASK_IND_TABLE: 1,
+} as const;
+export type IbUverbsCreateQpMask = (typeof IB_UVERBS_CREATE_QP_MASK)[keyof typeof IB_UVERBS_CREATE_QP_MASK];
+/** Every bit of ib_uverbs_create_qp_mask. */
+export const IB_UVERBS_CREATE_QP_MASK_MASK = 1;
+
+/** enum ib_uverbs_wr_opcode: The operation of a send work request (ib_uverbs_send_wr.opcode). */
+export const IB_UVERBS_WR_OPCODE = {
+  IB_UVERBS_WR_RDMA_WRITE: 0,
+  IB_UVERBS_WR_RDMA_WRITE_WITH_IMM: 1,
+  IB_UVERBS_WR_SEND: 2,
+  IB_UVERBS_WR_SEND_WITH_IMM: 3,
+  IB_UVERBS_WR_RDMA_READ: 4,
+  IB_UVERBS_WR_ATOMIC_CMP_AND_SWP: 5,
+  IB_UVERBS_WR_ATOMIC_FETCH_AND_ADD: 6,
+  IB_UVERBS_WR_LOCAL_INV: 7,
+  IB_UVERBS_WR_BIND_MW: 8,
+  IB_UVERBS_WR_SEND_WITH_INV: 9,
+  IB_UVERBS_WR_TSO: 10,
+  IB_UVERBS_WR_RDMA_READ_WITH_INV: 11,
+  IB_UVERBS_WR_MASKED_ATOMIC_CMP_AND_SWP: 12,
+  IB_UVERBS_WR_MASKED_ATOMIC_FETCH_AND_ADD: 13,
+  IB_UVERBS_WR_FLUSH: 14,
+  IB_UVERBS_WR_ATOMIC_WRITE: 15,
+} as const;
+export type IbUverbsWrOpcode = (typeof IB_UVERBS_WR_OPCODE)[keyof typeof IB_UVERBS_WR_OPCODE];
+
 /** enum mlx5_ib_uapi_devx_create_event_channel_flags (flag set): Options of a DEVX event channel (mlx5_user_ioctl_verbs.h). */
 export const MLX5_IB_UAPI_DEVX_CREATE_EVENT_CHANNEL_FLAGS = {
   /** Queue only the subscription's cookie, once until it is read, instead of each event with its data. */

@@ -569,6 +569,4523 @@ export function decodeIbUverbsDestroySrqResp(v: DataView, o: number): IbUverbsDe
   };
 }
 
+/** struct ib_uverbs_global_route: The global routing header (GRH) part of an address: how to reach a port through routers or on RoCE. */
+export interface IbUverbsGlobalRoute {
+  /** Destination GID.; offset 0, 16 bytes */
+  dgid: Uint8Array;
+  /** IPv6 flow label (20 bits).; offset 16, 4 bytes */
+  flowLabel: number;
+  /** Index of the source GID in the port's GID table.; offset 20, 1 bytes */
+  sgidIndex: number;
+  /** Hop limit (TTL).; offset 21, 1 bytes */
+  hopLimit: number;
+  /** Traffic class.; offset 22, 1 bytes */
+  trafficClass: number;
+  /** offset 23, 1 bytes */
+  reserved: number;
+}
+/** Input of struct ib_uverbs_global_route: fields left out are zero. */
+export interface IbUverbsGlobalRouteInit {
+  dgid?: Uint8Array;
+  flowLabel?: number;
+  sgidIndex?: number;
+  hopLimit?: number;
+  trafficClass?: number;
+  reserved?: number;
+}
+/** sizeof(struct ib_uverbs_global_route). */
+export const IB_UVERBS_GLOBAL_ROUTE_SIZE = 24;
+/** Writes struct ib_uverbs_global_route at offset `o` of `v` (24 bytes). */
+export function encodeIbUverbsGlobalRoute(v: DataView, o: number, x: IbUverbsGlobalRouteInit): void {
+  for (let i = 0; i < 16; i++) { const e = x.dgid?.[i]; v.setUint8(o + 0 + i * 1, e ?? 0); }
+  v.setUint32(o + 16, x.flowLabel ?? 0, true);
+  v.setUint8(o + 20, x.sgidIndex ?? 0);
+  v.setUint8(o + 21, x.hopLimit ?? 0);
+  v.setUint8(o + 22, x.trafficClass ?? 0);
+  v.setUint8(o + 23, x.reserved ?? 0);
+}
+/** Reads struct ib_uverbs_global_route at offset `o` of `v`. */
+export function decodeIbUverbsGlobalRoute(v: DataView, o: number): IbUverbsGlobalRoute {
+  return {
+    dgid: copyBytes(v, o + 0, 16),
+    flowLabel: v.getUint32(o + 16, true),
+    sgidIndex: v.getUint8(o + 20),
+    hopLimit: v.getUint8(o + 21),
+    trafficClass: v.getUint8(o + 22),
+    reserved: v.getUint8(o + 23),
+  };
+}
+
+/** struct ib_uverbs_ah_attr: The attributes of an address handle. */
+export interface IbUverbsAhAttr {
+  /** The global route; used when is_global is set.; offset 0, 24 bytes */
+  grh: IbUverbsGlobalRoute;
+  /** Destination LID.; offset 24, 2 bytes */
+  dlid: number;
+  /** Service level.; offset 26, 1 bytes */
+  sl: number;
+  /** Source path bits (low LID bits under LMC).; offset 27, 1 bytes */
+  srcPathBits: number;
+  /** Maximum static rate (an ib_rate code), 0 for the port's rate.; offset 28, 1 bytes */
+  staticRate: number;
+  /** Non-zero when grh is valid.; offset 29, 1 bytes */
+  isGlobal: number;
+  /** The local port, counted from 1.; offset 30, 1 bytes */
+  portNum: number;
+  /** offset 31, 1 bytes */
+  reserved: number;
+}
+/** Input of struct ib_uverbs_ah_attr: fields left out are zero. */
+export interface IbUverbsAhAttrInit {
+  grh?: IbUverbsGlobalRouteInit;
+  dlid?: number;
+  sl?: number;
+  srcPathBits?: number;
+  staticRate?: number;
+  isGlobal?: number;
+  portNum?: number;
+  reserved?: number;
+}
+/** sizeof(struct ib_uverbs_ah_attr). */
+export const IB_UVERBS_AH_ATTR_SIZE = 32;
+/** Writes struct ib_uverbs_ah_attr at offset `o` of `v` (32 bytes). */
+export function encodeIbUverbsAhAttr(v: DataView, o: number, x: IbUverbsAhAttrInit): void {
+  encodeIbUverbsGlobalRoute(v, o + 0, x.grh ?? {});
+  v.setUint16(o + 24, x.dlid ?? 0, true);
+  v.setUint8(o + 26, x.sl ?? 0);
+  v.setUint8(o + 27, x.srcPathBits ?? 0);
+  v.setUint8(o + 28, x.staticRate ?? 0);
+  v.setUint8(o + 29, x.isGlobal ?? 0);
+  v.setUint8(o + 30, x.portNum ?? 0);
+  v.setUint8(o + 31, x.reserved ?? 0);
+}
+/** Reads struct ib_uverbs_ah_attr at offset `o` of `v`. */
+export function decodeIbUverbsAhAttr(v: DataView, o: number): IbUverbsAhAttr {
+  return {
+    grh: decodeIbUverbsGlobalRoute(v, o + 0),
+    dlid: v.getUint16(o + 24, true),
+    sl: v.getUint8(o + 26),
+    srcPathBits: v.getUint8(o + 27),
+    staticRate: v.getUint8(o + 28),
+    isGlobal: v.getUint8(o + 29),
+    portNum: v.getUint8(o + 30),
+    reserved: v.getUint8(o + 31),
+  };
+}
+
+/** struct ib_uverbs_create_ah: Request of CREATE_AH. */
+export interface IbUverbsCreateAh {
+  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it).; offset 0, 8 bytes */
+  response: bigint;
+  /** An opaque value user space associates with the AH.; offset 8, 8 bytes */
+  userHandle: bigint;
+  /** The PD the AH belongs to.; offset 16, 4 bytes */
+  pdHandle: number;
+  /** offset 20, 4 bytes */
+  reserved: number;
+  /** The address.; offset 24, 32 bytes */
+  attr: IbUverbsAhAttr;
+}
+/** Input of struct ib_uverbs_create_ah: fields left out are zero. */
+export interface IbUverbsCreateAhInit {
+  response?: number | bigint;
+  userHandle?: number | bigint;
+  pdHandle?: number;
+  reserved?: number;
+  attr?: IbUverbsAhAttrInit;
+}
+/** sizeof(struct ib_uverbs_create_ah). */
+export const IB_UVERBS_CREATE_AH_SIZE = 56;
+/** Writes struct ib_uverbs_create_ah at offset `o` of `v` (56 bytes). */
+export function encodeIbUverbsCreateAh(v: DataView, o: number, x: IbUverbsCreateAhInit): void {
+  putU64(v, o + 0, x.response ?? 0);
+  putU64(v, o + 8, x.userHandle ?? 0);
+  v.setUint32(o + 16, x.pdHandle ?? 0, true);
+  v.setUint32(o + 20, x.reserved ?? 0, true);
+  encodeIbUverbsAhAttr(v, o + 24, x.attr ?? {});
+}
+/** Reads struct ib_uverbs_create_ah at offset `o` of `v`. */
+export function decodeIbUverbsCreateAh(v: DataView, o: number): IbUverbsCreateAh {
+  return {
+    response: v.getBigUint64(o + 0, true),
+    userHandle: v.getBigUint64(o + 8, true),
+    pdHandle: v.getUint32(o + 16, true),
+    reserved: v.getUint32(o + 20, true),
+    attr: decodeIbUverbsAhAttr(v, o + 24),
+  };
+}
+
+/** struct ib_uverbs_create_ah_resp: Response of CREATE_AH. */
+export interface IbUverbsCreateAhResp {
+  /** The new AH.; offset 0, 4 bytes */
+  ahHandle: number;
+}
+/** Input of struct ib_uverbs_create_ah_resp: fields left out are zero. */
+export type IbUverbsCreateAhRespInit = Partial<IbUverbsCreateAhResp>;
+/** sizeof(struct ib_uverbs_create_ah_resp). */
+export const IB_UVERBS_CREATE_AH_RESP_SIZE = 4;
+/** Writes struct ib_uverbs_create_ah_resp at offset `o` of `v` (4 bytes). */
+export function encodeIbUverbsCreateAhResp(v: DataView, o: number, x: IbUverbsCreateAhRespInit): void {
+  v.setUint32(o + 0, x.ahHandle ?? 0, true);
+}
+/** Reads struct ib_uverbs_create_ah_resp at offset `o` of `v`. */
+export function decodeIbUverbsCreateAhResp(v: DataView, o: number): IbUverbsCreateAhResp {
+  return {
+    ahHandle: v.getUint32(o + 0, true),
+  };
+}
+
+/** struct ib_uverbs_destroy_ah: Request of DESTROY_AH (no response). */
+export interface IbUverbsDestroyAh {
+  /** The AH to destroy.; offset 0, 4 bytes */
+  ahHandle: number;
+}
+/** Input of struct ib_uverbs_destroy_ah: fields left out are zero. */
+export type IbUverbsDestroyAhInit = Partial<IbUverbsDestroyAh>;
+/** sizeof(struct ib_uverbs_destroy_ah). */
+export const IB_UVERBS_DESTROY_AH_SIZE = 4;
+/** Writes struct ib_uverbs_destroy_ah at offset `o` of `v` (4 bytes). */
+export function encodeIbUverbsDestroyAh(v: DataView, o: number, x: IbUverbsDestroyAhInit): void {
+  v.setUint32(o + 0, x.ahHandle ?? 0, true);
+}
+/** Reads struct ib_uverbs_destroy_ah at offset `o` of `v`. */
+export function decodeIbUverbsDestroyAh(v: DataView, o: number): IbUverbsDestroyAh {
+  return {
+    ahHandle: v.getUint32(o + 0, true),
+  };
+}
+
+/** struct ib_uverbs_create_comp_channel: Request of CREATE_COMP_CHANNEL. */
+export interface IbUverbsCreateCompChannel {
+  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it).; offset 0, 8 bytes */
+  response: bigint;
+}
+/** Input of struct ib_uverbs_create_comp_channel: fields left out are zero. */
+export interface IbUverbsCreateCompChannelInit {
+  response?: number | bigint;
+}
+/** sizeof(struct ib_uverbs_create_comp_channel). */
+export const IB_UVERBS_CREATE_COMP_CHANNEL_SIZE = 8;
+/** Writes struct ib_uverbs_create_comp_channel at offset `o` of `v` (8 bytes). */
+export function encodeIbUverbsCreateCompChannel(v: DataView, o: number, x: IbUverbsCreateCompChannelInit): void {
+  putU64(v, o + 0, x.response ?? 0);
+}
+/** Reads struct ib_uverbs_create_comp_channel at offset `o` of `v`. */
+export function decodeIbUverbsCreateCompChannel(v: DataView, o: number): IbUverbsCreateCompChannel {
+  return {
+    response: v.getBigUint64(o + 0, true),
+  };
+}
+
+/** struct ib_uverbs_create_comp_channel_resp: Response of CREATE_COMP_CHANNEL. */
+export interface IbUverbsCreateCompChannelResp {
+  /** The new channel, a file descriptor of the calling process.; offset 0, 4 bytes */
+  fd: number;
+}
+/** Input of struct ib_uverbs_create_comp_channel_resp: fields left out are zero. */
+export type IbUverbsCreateCompChannelRespInit = Partial<IbUverbsCreateCompChannelResp>;
+/** sizeof(struct ib_uverbs_create_comp_channel_resp). */
+export const IB_UVERBS_CREATE_COMP_CHANNEL_RESP_SIZE = 4;
+/** Writes struct ib_uverbs_create_comp_channel_resp at offset `o` of `v` (4 bytes). */
+export function encodeIbUverbsCreateCompChannelResp(v: DataView, o: number, x: IbUverbsCreateCompChannelRespInit): void {
+  v.setUint32(o + 0, x.fd ?? 0, true);
+}
+/** Reads struct ib_uverbs_create_comp_channel_resp at offset `o` of `v`. */
+export function decodeIbUverbsCreateCompChannelResp(v: DataView, o: number): IbUverbsCreateCompChannelResp {
+  return {
+    fd: v.getUint32(o + 0, true),
+  };
+}
+
+/** struct ib_uverbs_get_context: Request of GET_CONTEXT. */
+export interface IbUverbsGetContext {
+  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it).; offset 0, 8 bytes */
+  response: bigint;
+}
+/** Input of struct ib_uverbs_get_context: fields left out are zero. */
+export interface IbUverbsGetContextInit {
+  response?: number | bigint;
+}
+/** sizeof(struct ib_uverbs_get_context). */
+export const IB_UVERBS_GET_CONTEXT_SIZE = 8;
+/** Writes struct ib_uverbs_get_context at offset `o` of `v` (8 bytes). */
+export function encodeIbUverbsGetContext(v: DataView, o: number, x: IbUverbsGetContextInit): void {
+  putU64(v, o + 0, x.response ?? 0);
+}
+/** Reads struct ib_uverbs_get_context at offset `o` of `v`. */
+export function decodeIbUverbsGetContext(v: DataView, o: number): IbUverbsGetContext {
+  return {
+    response: v.getBigUint64(o + 0, true),
+  };
+}
+
+/** struct ib_uverbs_get_context_resp: Response of GET_CONTEXT. */
+export interface IbUverbsGetContextResp {
+  /** The new async event file, a file descriptor of the calling process.; offset 0, 4 bytes */
+  asyncFd: number;
+  /** How many completion vectors the device offers (comp_vector values below it are valid).; offset 4, 4 bytes */
+  numCompVectors: number;
+}
+/** Input of struct ib_uverbs_get_context_resp: fields left out are zero. */
+export interface IbUverbsGetContextRespInit {
+  asyncFd?: number;
+  numCompVectors?: number;
+}
+/** sizeof(struct ib_uverbs_get_context_resp). */
+export const IB_UVERBS_GET_CONTEXT_RESP_SIZE = 8;
+/** Writes struct ib_uverbs_get_context_resp at offset `o` of `v` (8 bytes). */
+export function encodeIbUverbsGetContextResp(v: DataView, o: number, x: IbUverbsGetContextRespInit): void {
+  v.setUint32(o + 0, x.asyncFd ?? 0, true);
+  v.setUint32(o + 4, x.numCompVectors ?? 0, true);
+}
+/** Reads struct ib_uverbs_get_context_resp at offset `o` of `v`. */
+export function decodeIbUverbsGetContextResp(v: DataView, o: number): IbUverbsGetContextResp {
+  return {
+    asyncFd: v.getUint32(o + 0, true),
+    numCompVectors: v.getUint32(o + 4, true),
+  };
+}
+
+/** struct ib_uverbs_query_device: Request of QUERY_DEVICE. */
+export interface IbUverbsQueryDevice {
+  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it).; offset 0, 8 bytes */
+  response: bigint;
+}
+/** Input of struct ib_uverbs_query_device: fields left out are zero. */
+export interface IbUverbsQueryDeviceInit {
+  response?: number | bigint;
+}
+/** sizeof(struct ib_uverbs_query_device). */
+export const IB_UVERBS_QUERY_DEVICE_SIZE = 8;
+/** Writes struct ib_uverbs_query_device at offset `o` of `v` (8 bytes). */
+export function encodeIbUverbsQueryDevice(v: DataView, o: number, x: IbUverbsQueryDeviceInit): void {
+  putU64(v, o + 0, x.response ?? 0);
+}
+/** Reads struct ib_uverbs_query_device at offset `o` of `v`. */
+export function decodeIbUverbsQueryDevice(v: DataView, o: number): IbUverbsQueryDevice {
+  return {
+    response: v.getBigUint64(o + 0, true),
+  };
+}
+
+/** struct ib_uverbs_query_device_resp: The device's attributes and limits, as QUERY_DEVICE returns them; also the start of ib_uverbs_ex_query_device_resp. */
+export interface IbUverbsQueryDeviceResp {
+  /** Firmware version, encoded by the driver.; offset 0, 8 bytes */
+  fwVer: bigint;
+  /** The node GUID, big-endian.; offset 8, 8 bytes */
+  nodeGuid: bigint;
+  /** The system image GUID, big-endian.; offset 16, 8 bytes */
+  sysImageGuid: bigint;
+  /** Largest memory region in bytes.; offset 24, 8 bytes */
+  maxMrSize: bigint;
+  /** Page sizes the device supports, one bit per power of two.; offset 32, 8 bytes */
+  pageSizeCap: bigint;
+  /** IEEE vendor id.; offset 40, 4 bytes */
+  vendorId: number;
+  /** Vendor's part id.; offset 44, 4 bytes */
+  vendorPartId: number;
+  /** Hardware version.; offset 48, 4 bytes */
+  hwVer: number;
+  /** Most QPs.; offset 52, 4 bytes */
+  maxQp: number;
+  /** Most work requests per QP queue.; offset 56, 4 bytes */
+  maxQpWr: number;
+  /** The low 32 bits of the capability word (ib_uverbs_device_cap_flags).; offset 60, 4 bytes */
+  deviceCapFlags: number;
+  /** Most scatter/gather entries per work request (the smaller of the send and receive limits).; offset 64, 4 bytes */
+  maxSge: number;
+  /** Most scatter/gather entries per RDMA read.; offset 68, 4 bytes */
+  maxSgeRd: number;
+  /** Most CQs.; offset 72, 4 bytes */
+  maxCq: number;
+  /** Most entries per CQ.; offset 76, 4 bytes */
+  maxCqe: number;
+  /** Most MRs.; offset 80, 4 bytes */
+  maxMr: number;
+  /** Most PDs.; offset 84, 4 bytes */
+  maxPd: number;
+  /** Most outstanding RDMA reads and atomics a QP accepts as target.; offset 88, 4 bytes */
+  maxQpRdAtom: number;
+  /** The same per EE context (unused by Linux).; offset 92, 4 bytes */
+  maxEeRdAtom: number;
+  /** Most RDMA read and atomic resources as target, device-wide.; offset 96, 4 bytes */
+  maxResRdAtom: number;
+  /** Most outstanding RDMA reads and atomics a QP initiates.; offset 100, 4 bytes */
+  maxQpInitRdAtom: number;
+  /** The same per EE context (unused by Linux).; offset 104, 4 bytes */
+  maxEeInitRdAtom: number;
+  /** Atomic support: 0 none, 1 within the HCA, 2 global.; offset 108, 4 bytes */
+  atomicCap: number;
+  /** Most EE contexts (unused by Linux).; offset 112, 4 bytes */
+  maxEe: number;
+  /** Most RD domains (unused by Linux).; offset 116, 4 bytes */
+  maxRdd: number;
+  /** Most memory windows.; offset 120, 4 bytes */
+  maxMw: number;
+  /** Most raw IPv6 QPs.; offset 124, 4 bytes */
+  maxRawIpv6Qp: number;
+  /** Most raw Ethertype QPs.; offset 128, 4 bytes */
+  maxRawEthyQp: number;
+  /** Most multicast groups.; offset 132, 4 bytes */
+  maxMcastGrp: number;
+  /** Most QPs attached to one multicast group.; offset 136, 4 bytes */
+  maxMcastQpAttach: number;
+  /** Most multicast attachments in total.; offset 140, 4 bytes */
+  maxTotalMcastQpAttach: number;
+  /** Most address handles.; offset 144, 4 bytes */
+  maxAh: number;
+  /** Obsolete (fast memory regions), 0 on current kernels.; offset 148, 4 bytes */
+  maxFmr: number;
+  /** Obsolete, 0 on current kernels.; offset 152, 4 bytes */
+  maxMapPerFmr: number;
+  /** Most SRQs.; offset 156, 4 bytes */
+  maxSrq: number;
+  /** Most work requests per SRQ.; offset 160, 4 bytes */
+  maxSrqWr: number;
+  /** Most scatter/gather entries per SRQ work request.; offset 164, 4 bytes */
+  maxSrqSge: number;
+  /** Entries in the P_Key table.; offset 168, 2 bytes */
+  maxPkeys: number;
+  /** Local CA ack delay exponent.; offset 170, 1 bytes */
+  localCaAckDelay: number;
+  /** Number of physical ports.; offset 171, 1 bytes */
+  physPortCnt: number;
+  /** offset 172, 4 bytes */
+  reserved: Uint8Array;
+}
+/** Input of struct ib_uverbs_query_device_resp: fields left out are zero. */
+export interface IbUverbsQueryDeviceRespInit {
+  fwVer?: number | bigint;
+  nodeGuid?: number | bigint;
+  sysImageGuid?: number | bigint;
+  maxMrSize?: number | bigint;
+  pageSizeCap?: number | bigint;
+  vendorId?: number;
+  vendorPartId?: number;
+  hwVer?: number;
+  maxQp?: number;
+  maxQpWr?: number;
+  deviceCapFlags?: number;
+  maxSge?: number;
+  maxSgeRd?: number;
+  maxCq?: number;
+  maxCqe?: number;
+  maxMr?: number;
+  maxPd?: number;
+  maxQpRdAtom?: number;
+  maxEeRdAtom?: number;
+  maxResRdAtom?: number;
+  maxQpInitRdAtom?: number;
+  maxEeInitRdAtom?: number;
+  atomicCap?: number;
+  maxEe?: number;
+  maxRdd?: number;
+  maxMw?: number;
+  maxRawIpv6Qp?: number;
+  maxRawEthyQp?: number;
+  maxMcastGrp?: number;
+  maxMcastQpAttach?: number;
+  maxTotalMcastQpAttach?: number;
+  maxAh?: number;
+  maxFmr?: number;
+  maxMapPerFmr?: number;
+  maxSrq?: number;
+  maxSrqWr?: number;
+  maxSrqSge?: number;
+  maxPkeys?: number;
+  localCaAckDelay?: number;
+  physPortCnt?: number;
+  reserved?: Uint8Array;
+}
+/** sizeof(struct ib_uverbs_query_device_resp). */
+export const IB_UVERBS_QUERY_DEVICE_RESP_SIZE = 176;
+/** Writes struct ib_uverbs_query_device_resp at offset `o` of `v` (176 bytes). */
+export function encodeIbUverbsQueryDeviceResp(v: DataView, o: number, x: IbUverbsQueryDeviceRespInit): void {
+  putU64(v, o + 0, x.fwVer ?? 0);
+  putU64(v, o + 8, x.nodeGuid ?? 0);
+  putU64(v, o + 16, x.sysImageGuid ?? 0);
+  putU64(v, o + 24, x.maxMrSize ?? 0);
+  putU64(v, o + 32, x.pageSizeCap ?? 0);
+  v.setUint32(o + 40, x.vendorId ?? 0, true);
+  v.setUint32(o + 44, x.vendorPartId ?? 0, true);
+  v.setUint32(o + 48, x.hwVer ?? 0, true);
+  v.setUint32(o + 52, x.maxQp ?? 0, true);
+  v.setUint32(o + 56, x.maxQpWr ?? 0, true);
+  v.setUint32(o + 60, x.deviceCapFlags ?? 0, true);
+  v.setUint32(o + 64, x.maxSge ?? 0, true);
+  v.setUint32(o + 68, x.maxSgeRd ?? 0, true);
+  v.setUint32(o + 72, x.maxCq ?? 0, true);
+  v.setUint32(o + 76, x.maxCqe ?? 0, true);
+  v.setUint32(o + 80, x.maxMr ?? 0, true);
+  v.setUint32(o + 84, x.maxPd ?? 0, true);
+  v.setUint32(o + 88, x.maxQpRdAtom ?? 0, true);
+  v.setUint32(o + 92, x.maxEeRdAtom ?? 0, true);
+  v.setUint32(o + 96, x.maxResRdAtom ?? 0, true);
+  v.setUint32(o + 100, x.maxQpInitRdAtom ?? 0, true);
+  v.setUint32(o + 104, x.maxEeInitRdAtom ?? 0, true);
+  v.setUint32(o + 108, x.atomicCap ?? 0, true);
+  v.setUint32(o + 112, x.maxEe ?? 0, true);
+  v.setUint32(o + 116, x.maxRdd ?? 0, true);
+  v.setUint32(o + 120, x.maxMw ?? 0, true);
+  v.setUint32(o + 124, x.maxRawIpv6Qp ?? 0, true);
+  v.setUint32(o + 128, x.maxRawEthyQp ?? 0, true);
+  v.setUint32(o + 132, x.maxMcastGrp ?? 0, true);
+  v.setUint32(o + 136, x.maxMcastQpAttach ?? 0, true);
+  v.setUint32(o + 140, x.maxTotalMcastQpAttach ?? 0, true);
+  v.setUint32(o + 144, x.maxAh ?? 0, true);
+  v.setUint32(o + 148, x.maxFmr ?? 0, true);
+  v.setUint32(o + 152, x.maxMapPerFmr ?? 0, true);
+  v.setUint32(o + 156, x.maxSrq ?? 0, true);
+  v.setUint32(o + 160, x.maxSrqWr ?? 0, true);
+  v.setUint32(o + 164, x.maxSrqSge ?? 0, true);
+  v.setUint16(o + 168, x.maxPkeys ?? 0, true);
+  v.setUint8(o + 170, x.localCaAckDelay ?? 0);
+  v.setUint8(o + 171, x.physPortCnt ?? 0);
+  for (let i = 0; i < 4; i++) { const e = x.reserved?.[i]; v.setUint8(o + 172 + i * 1, e ?? 0); }
+}
+/** Reads struct ib_uverbs_query_device_resp at offset `o` of `v`. */
+export function decodeIbUverbsQueryDeviceResp(v: DataView, o: number): IbUverbsQueryDeviceResp {
+  return {
+    fwVer: v.getBigUint64(o + 0, true),
+    nodeGuid: v.getBigUint64(o + 8, true),
+    sysImageGuid: v.getBigUint64(o + 16, true),
+    maxMrSize: v.getBigUint64(o + 24, true),
+    pageSizeCap: v.getBigUint64(o + 32, true),
+    vendorId: v.getUint32(o + 40, true),
+    vendorPartId: v.getUint32(o + 44, true),
+    hwVer: v.getUint32(o + 48, true),
+    maxQp: v.getUint32(o + 52, true),
+    maxQpWr: v.getUint32(o + 56, true),
+    deviceCapFlags: v.getUint32(o + 60, true),
+    maxSge: v.getUint32(o + 64, true),
+    maxSgeRd: v.getUint32(o + 68, true),
+    maxCq: v.getUint32(o + 72, true),
+    maxCqe: v.getUint32(o + 76, true),
+    maxMr: v.getUint32(o + 80, true),
+    maxPd: v.getUint32(o + 84, true),
+    maxQpRdAtom: v.getUint32(o + 88, true),
+    maxEeRdAtom: v.getUint32(o + 92, true),
+    maxResRdAtom: v.getUint32(o + 96, true),
+    maxQpInitRdAtom: v.getUint32(o + 100, true),
+    maxEeInitRdAtom: v.getUint32(o + 104, true),
+    atomicCap: v.getUint32(o + 108, true),
+    maxEe: v.getUint32(o + 112, true),
+    maxRdd: v.getUint32(o + 116, true),
+    maxMw: v.getUint32(o + 120, true),
+    maxRawIpv6Qp: v.getUint32(o + 124, true),
+    maxRawEthyQp: v.getUint32(o + 128, true),
+    maxMcastGrp: v.getUint32(o + 132, true),
+    maxMcastQpAttach: v.getUint32(o + 136, true),
+    maxTotalMcastQpAttach: v.getUint32(o + 140, true),
+    maxAh: v.getUint32(o + 144, true),
+    maxFmr: v.getUint32(o + 148, true),
+    maxMapPerFmr: v.getUint32(o + 152, true),
+    maxSrq: v.getUint32(o + 156, true),
+    maxSrqWr: v.getUint32(o + 160, true),
+    maxSrqSge: v.getUint32(o + 164, true),
+    maxPkeys: v.getUint16(o + 168, true),
+    localCaAckDelay: v.getUint8(o + 170),
+    physPortCnt: v.getUint8(o + 171),
+    reserved: copyBytes(v, o + 172, 4),
+  };
+}
+
+/** struct ib_uverbs_ex_query_device: Request of EX_QUERY_DEVICE. */
+export interface IbUverbsExQueryDevice {
+  /** Must be zero (else EINVAL).; offset 0, 4 bytes */
+  compMask: number;
+  /** Must be zero (else EINVAL).; offset 4, 4 bytes */
+  reserved: number;
+}
+/** Input of struct ib_uverbs_ex_query_device: fields left out are zero. */
+export type IbUverbsExQueryDeviceInit = Partial<IbUverbsExQueryDevice>;
+/** sizeof(struct ib_uverbs_ex_query_device). */
+export const IB_UVERBS_EX_QUERY_DEVICE_SIZE = 8;
+/** Writes struct ib_uverbs_ex_query_device at offset `o` of `v` (8 bytes). */
+export function encodeIbUverbsExQueryDevice(v: DataView, o: number, x: IbUverbsExQueryDeviceInit): void {
+  v.setUint32(o + 0, x.compMask ?? 0, true);
+  v.setUint32(o + 4, x.reserved ?? 0, true);
+}
+/** Reads struct ib_uverbs_ex_query_device at offset `o` of `v`. */
+export function decodeIbUverbsExQueryDevice(v: DataView, o: number): IbUverbsExQueryDevice {
+  return {
+    compMask: v.getUint32(o + 0, true),
+    reserved: v.getUint32(o + 4, true),
+  };
+}
+
+/** struct ib_uverbs_odp_caps_per_transport_caps: The anonymous struct per_transport_caps of ib_uverbs_odp_caps (the tag is chosen here): on-demand paging operations per transport. */
+export interface IbUverbsOdpCapsPerTransportCaps {
+  /** ODP operations on RC QPs.; offset 0, 4 bytes; values of ib_uverbs_odp_transport_cap_bits */
+  rcOdpCaps: number;
+  /** ODP operations on UC QPs.; offset 4, 4 bytes; values of ib_uverbs_odp_transport_cap_bits */
+  ucOdpCaps: number;
+  /** ODP operations on UD QPs.; offset 8, 4 bytes; values of ib_uverbs_odp_transport_cap_bits */
+  udOdpCaps: number;
+}
+/** Input of struct ib_uverbs_odp_caps_per_transport_caps: fields left out are zero. */
+export type IbUverbsOdpCapsPerTransportCapsInit = Partial<IbUverbsOdpCapsPerTransportCaps>;
+/** sizeof(struct ib_uverbs_odp_caps_per_transport_caps). */
+export const IB_UVERBS_ODP_CAPS_PER_TRANSPORT_CAPS_SIZE = 12;
+/** Writes struct ib_uverbs_odp_caps_per_transport_caps at offset `o` of `v` (12 bytes). */
+export function encodeIbUverbsOdpCapsPerTransportCaps(v: DataView, o: number, x: IbUverbsOdpCapsPerTransportCapsInit): void {
+  v.setUint32(o + 0, x.rcOdpCaps ?? 0, true);
+  v.setUint32(o + 4, x.ucOdpCaps ?? 0, true);
+  v.setUint32(o + 8, x.udOdpCaps ?? 0, true);
+}
+/** Reads struct ib_uverbs_odp_caps_per_transport_caps at offset `o` of `v`. */
+export function decodeIbUverbsOdpCapsPerTransportCaps(v: DataView, o: number): IbUverbsOdpCapsPerTransportCaps {
+  return {
+    rcOdpCaps: v.getUint32(o + 0, true),
+    ucOdpCaps: v.getUint32(o + 4, true),
+    udOdpCaps: v.getUint32(o + 8, true),
+  };
+}
+
+/** struct ib_uverbs_odp_caps: On-demand paging (ODP) support. */
+export interface IbUverbsOdpCaps {
+  /** General ODP support.; offset 0, 8 bytes; values of ib_uverbs_odp_general_cap_bits */
+  generalCaps: bigint;
+  /** ODP operations per transport.; offset 8, 12 bytes */
+  perTransportCaps: IbUverbsOdpCapsPerTransportCaps;
+  /** offset 20, 4 bytes */
+  reserved: number;
+}
+/** Input of struct ib_uverbs_odp_caps: fields left out are zero. */
+export interface IbUverbsOdpCapsInit {
+  generalCaps?: number | bigint;
+  perTransportCaps?: IbUverbsOdpCapsPerTransportCapsInit;
+  reserved?: number;
+}
+/** sizeof(struct ib_uverbs_odp_caps). */
+export const IB_UVERBS_ODP_CAPS_SIZE = 24;
+/** Writes struct ib_uverbs_odp_caps at offset `o` of `v` (24 bytes). */
+export function encodeIbUverbsOdpCaps(v: DataView, o: number, x: IbUverbsOdpCapsInit): void {
+  putU64(v, o + 0, x.generalCaps ?? 0);
+  encodeIbUverbsOdpCapsPerTransportCaps(v, o + 8, x.perTransportCaps ?? {});
+  v.setUint32(o + 20, x.reserved ?? 0, true);
+}
+/** Reads struct ib_uverbs_odp_caps at offset `o` of `v`. */
+export function decodeIbUverbsOdpCaps(v: DataView, o: number): IbUverbsOdpCaps {
+  return {
+    generalCaps: v.getBigUint64(o + 0, true),
+    perTransportCaps: decodeIbUverbsOdpCapsPerTransportCaps(v, o + 8),
+    reserved: v.getUint32(o + 20, true),
+  };
+}
+
+/** struct ib_uverbs_rss_caps: Receive-side scaling support. */
+export interface IbUverbsRssCaps {
+  /** QP types that can use RSS, as bits 1 << QP type.; offset 0, 4 bytes */
+  supportedQpts: number;
+  /** Most receive WQ indirection tables.; offset 4, 4 bytes */
+  maxRwqIndirectionTables: number;
+  /** Most entries in one indirection table.; offset 8, 4 bytes */
+  maxRwqIndirectionTableSize: number;
+  /** offset 12, 4 bytes */
+  reserved: number;
+}
+/** Input of struct ib_uverbs_rss_caps: fields left out are zero. */
+export type IbUverbsRssCapsInit = Partial<IbUverbsRssCaps>;
+/** sizeof(struct ib_uverbs_rss_caps). */
+export const IB_UVERBS_RSS_CAPS_SIZE = 16;
+/** Writes struct ib_uverbs_rss_caps at offset `o` of `v` (16 bytes). */
+export function encodeIbUverbsRssCaps(v: DataView, o: number, x: IbUverbsRssCapsInit): void {
+  v.setUint32(o + 0, x.supportedQpts ?? 0, true);
+  v.setUint32(o + 4, x.maxRwqIndirectionTables ?? 0, true);
+  v.setUint32(o + 8, x.maxRwqIndirectionTableSize ?? 0, true);
+  v.setUint32(o + 12, x.reserved ?? 0, true);
+}
+/** Reads struct ib_uverbs_rss_caps at offset `o` of `v`. */
+export function decodeIbUverbsRssCaps(v: DataView, o: number): IbUverbsRssCaps {
+  return {
+    supportedQpts: v.getUint32(o + 0, true),
+    maxRwqIndirectionTables: v.getUint32(o + 4, true),
+    maxRwqIndirectionTableSize: v.getUint32(o + 8, true),
+    reserved: v.getUint32(o + 12, true),
+  };
+}
+
+/** struct ib_uverbs_tm_caps: Tag matching support (of tag-matching SRQs). */
+export interface IbUverbsTmCaps {
+  /** Largest rendezvous request header.; offset 0, 4 bytes */
+  maxRndvHdrSize: number;
+  /** Most entries in the tag matching list.; offset 4, 4 bytes */
+  maxNumTags: number;
+  /** Tag matching capability flags.; offset 8, 4 bytes */
+  flags: number;
+  /** Most outstanding list operations.; offset 12, 4 bytes */
+  maxOps: number;
+  /** Most scatter/gather entries per tag matching entry.; offset 16, 4 bytes */
+  maxSge: number;
+  /** offset 20, 4 bytes */
+  reserved: number;
+}
+/** Input of struct ib_uverbs_tm_caps: fields left out are zero. */
+export type IbUverbsTmCapsInit = Partial<IbUverbsTmCaps>;
+/** sizeof(struct ib_uverbs_tm_caps). */
+export const IB_UVERBS_TM_CAPS_SIZE = 24;
+/** Writes struct ib_uverbs_tm_caps at offset `o` of `v` (24 bytes). */
+export function encodeIbUverbsTmCaps(v: DataView, o: number, x: IbUverbsTmCapsInit): void {
+  v.setUint32(o + 0, x.maxRndvHdrSize ?? 0, true);
+  v.setUint32(o + 4, x.maxNumTags ?? 0, true);
+  v.setUint32(o + 8, x.flags ?? 0, true);
+  v.setUint32(o + 12, x.maxOps ?? 0, true);
+  v.setUint32(o + 16, x.maxSge ?? 0, true);
+  v.setUint32(o + 20, x.reserved ?? 0, true);
+}
+/** Reads struct ib_uverbs_tm_caps at offset `o` of `v`. */
+export function decodeIbUverbsTmCaps(v: DataView, o: number): IbUverbsTmCaps {
+  return {
+    maxRndvHdrSize: v.getUint32(o + 0, true),
+    maxNumTags: v.getUint32(o + 4, true),
+    flags: v.getUint32(o + 8, true),
+    maxOps: v.getUint32(o + 12, true),
+    maxSge: v.getUint32(o + 16, true),
+    reserved: v.getUint32(o + 20, true),
+  };
+}
+
+/** struct ib_uverbs_cq_moderation_caps: Limits of CQ moderation (see EX_MODIFY_CQ). */
+export interface IbUverbsCqModerationCaps {
+  /** Largest completion count before an event.; offset 0, 2 bytes */
+  maxCqModerationCount: number;
+  /** Longest moderation period, in microseconds.; offset 2, 2 bytes */
+  maxCqModerationPeriod: number;
+  /** offset 4, 4 bytes */
+  reserved: number;
+}
+/** Input of struct ib_uverbs_cq_moderation_caps: fields left out are zero. */
+export type IbUverbsCqModerationCapsInit = Partial<IbUverbsCqModerationCaps>;
+/** sizeof(struct ib_uverbs_cq_moderation_caps). */
+export const IB_UVERBS_CQ_MODERATION_CAPS_SIZE = 8;
+/** Writes struct ib_uverbs_cq_moderation_caps at offset `o` of `v` (8 bytes). */
+export function encodeIbUverbsCqModerationCaps(v: DataView, o: number, x: IbUverbsCqModerationCapsInit): void {
+  v.setUint16(o + 0, x.maxCqModerationCount ?? 0, true);
+  v.setUint16(o + 2, x.maxCqModerationPeriod ?? 0, true);
+  v.setUint32(o + 4, x.reserved ?? 0, true);
+}
+/** Reads struct ib_uverbs_cq_moderation_caps at offset `o` of `v`. */
+export function decodeIbUverbsCqModerationCaps(v: DataView, o: number): IbUverbsCqModerationCaps {
+  return {
+    maxCqModerationCount: v.getUint16(o + 0, true),
+    maxCqModerationPeriod: v.getUint16(o + 2, true),
+    reserved: v.getUint32(o + 4, true),
+  };
+}
+
+/** struct ib_uverbs_ex_query_device_resp: Response of EX_QUERY_DEVICE: the legacy attributes followed by the extended ones. A caller may offer less room than the whole struct (down to response_length's end); newer fields are then cut off. */
+export interface IbUverbsExQueryDeviceResp {
+  /** The attributes QUERY_DEVICE also returns.; offset 0, 176 bytes */
+  base: IbUverbsQueryDeviceResp;
+  /** Reserved for flags saying which later fields are valid; 0.; offset 176, 4 bytes */
+  compMask: number;
+  /** How many bytes of this response the kernel wrote.; offset 180, 4 bytes */
+  responseLength: number;
+  /** On-demand paging support.; offset 184, 24 bytes */
+  odpCaps: IbUverbsOdpCaps;
+  /** Bits of a completion timestamp that are valid.; offset 208, 8 bytes */
+  timestampMask: bigint;
+  /** Frequency of the timestamp clock, in kHz.; offset 216, 8 bytes */
+  hcaCoreClock: bigint;
+  /** The full 64-bit capability word.; offset 224, 8 bytes; values of ib_uverbs_device_cap_flags */
+  deviceCapFlagsEx: bigint;
+  /** Receive-side scaling support.; offset 232, 16 bytes */
+  rssCaps: IbUverbsRssCaps;
+  /** Most receive WQs.; offset 248, 4 bytes */
+  maxWqTypeRq: number;
+  /** Raw packet QP offloads.; offset 252, 4 bytes; values of ib_uverbs_raw_packet_caps */
+  rawPacketCaps: number;
+  /** Tag matching support.; offset 256, 24 bytes */
+  tmCaps: IbUverbsTmCaps;
+  /** CQ moderation limits.; offset 280, 8 bytes */
+  cqModerationCaps: IbUverbsCqModerationCaps;
+  /** Largest device memory allocation, in bytes.; offset 288, 8 bytes */
+  maxDmSize: bigint;
+  /** ODP operations on XRC QPs.; offset 296, 4 bytes; values of ib_uverbs_odp_transport_cap_bits */
+  xrcOdpCaps: number;
+  /** offset 300, 4 bytes */
+  reserved: number;
+}
+/** Input of struct ib_uverbs_ex_query_device_resp: fields left out are zero. */
+export interface IbUverbsExQueryDeviceRespInit {
+  base?: IbUverbsQueryDeviceRespInit;
+  compMask?: number;
+  responseLength?: number;
+  odpCaps?: IbUverbsOdpCapsInit;
+  timestampMask?: number | bigint;
+  hcaCoreClock?: number | bigint;
+  deviceCapFlagsEx?: number | bigint;
+  rssCaps?: IbUverbsRssCapsInit;
+  maxWqTypeRq?: number;
+  rawPacketCaps?: number;
+  tmCaps?: IbUverbsTmCapsInit;
+  cqModerationCaps?: IbUverbsCqModerationCapsInit;
+  maxDmSize?: number | bigint;
+  xrcOdpCaps?: number;
+  reserved?: number;
+}
+/** sizeof(struct ib_uverbs_ex_query_device_resp). */
+export const IB_UVERBS_EX_QUERY_DEVICE_RESP_SIZE = 304;
+/** Writes struct ib_uverbs_ex_query_device_resp at offset `o` of `v` (304 bytes). */
+export function encodeIbUverbsExQueryDeviceResp(v: DataView, o: number, x: IbUverbsExQueryDeviceRespInit): void {
+  encodeIbUverbsQueryDeviceResp(v, o + 0, x.base ?? {});
+  v.setUint32(o + 176, x.compMask ?? 0, true);
+  v.setUint32(o + 180, x.responseLength ?? 0, true);
+  encodeIbUverbsOdpCaps(v, o + 184, x.odpCaps ?? {});
+  putU64(v, o + 208, x.timestampMask ?? 0);
+  putU64(v, o + 216, x.hcaCoreClock ?? 0);
+  putU64(v, o + 224, x.deviceCapFlagsEx ?? 0);
+  encodeIbUverbsRssCaps(v, o + 232, x.rssCaps ?? {});
+  v.setUint32(o + 248, x.maxWqTypeRq ?? 0, true);
+  v.setUint32(o + 252, x.rawPacketCaps ?? 0, true);
+  encodeIbUverbsTmCaps(v, o + 256, x.tmCaps ?? {});
+  encodeIbUverbsCqModerationCaps(v, o + 280, x.cqModerationCaps ?? {});
+  putU64(v, o + 288, x.maxDmSize ?? 0);
+  v.setUint32(o + 296, x.xrcOdpCaps ?? 0, true);
+  v.setUint32(o + 300, x.reserved ?? 0, true);
+}
+/** Reads struct ib_uverbs_ex_query_device_resp at offset `o` of `v`. */
+export function decodeIbUverbsExQueryDeviceResp(v: DataView, o: number): IbUverbsExQueryDeviceResp {
+  return {
+    base: decodeIbUverbsQueryDeviceResp(v, o + 0),
+    compMask: v.getUint32(o + 176, true),
+    responseLength: v.getUint32(o + 180, true),
+    odpCaps: decodeIbUverbsOdpCaps(v, o + 184),
+    timestampMask: v.getBigUint64(o + 208, true),
+    hcaCoreClock: v.getBigUint64(o + 216, true),
+    deviceCapFlagsEx: v.getBigUint64(o + 224, true),
+    rssCaps: decodeIbUverbsRssCaps(v, o + 232),
+    maxWqTypeRq: v.getUint32(o + 248, true),
+    rawPacketCaps: v.getUint32(o + 252, true),
+    tmCaps: decodeIbUverbsTmCaps(v, o + 256),
+    cqModerationCaps: decodeIbUverbsCqModerationCaps(v, o + 280),
+    maxDmSize: v.getBigUint64(o + 288, true),
+    xrcOdpCaps: v.getUint32(o + 296, true),
+    reserved: v.getUint32(o + 300, true),
+  };
+}
+
+/** struct ib_uverbs_query_port: Request of QUERY_PORT; the response is ib_uverbs_query_port_resp. */
+export interface IbUverbsQueryPort {
+  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it).; offset 0, 8 bytes */
+  response: bigint;
+  /** The port, counted from 1.; offset 8, 1 bytes */
+  portNum: number;
+  /** offset 9, 7 bytes */
+  reserved: Uint8Array;
+}
+/** Input of struct ib_uverbs_query_port: fields left out are zero. */
+export interface IbUverbsQueryPortInit {
+  response?: number | bigint;
+  portNum?: number;
+  reserved?: Uint8Array;
+}
+/** sizeof(struct ib_uverbs_query_port). */
+export const IB_UVERBS_QUERY_PORT_SIZE = 16;
+/** Writes struct ib_uverbs_query_port at offset `o` of `v` (16 bytes). */
+export function encodeIbUverbsQueryPort(v: DataView, o: number, x: IbUverbsQueryPortInit): void {
+  putU64(v, o + 0, x.response ?? 0);
+  v.setUint8(o + 8, x.portNum ?? 0);
+  for (let i = 0; i < 7; i++) { const e = x.reserved?.[i]; v.setUint8(o + 9 + i * 1, e ?? 0); }
+}
+/** Reads struct ib_uverbs_query_port at offset `o` of `v`. */
+export function decodeIbUverbsQueryPort(v: DataView, o: number): IbUverbsQueryPort {
+  return {
+    response: v.getBigUint64(o + 0, true),
+    portNum: v.getUint8(o + 8),
+    reserved: copyBytes(v, o + 9, 7),
+  };
+}
+
+/** struct ib_uverbs_create_cq: Request of CREATE_CQ. */
+export interface IbUverbsCreateCq {
+  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it).; offset 0, 8 bytes */
+  response: bigint;
+  /** An opaque value returned with the CQ's events (rdma-core passes its own CQ pointer).; offset 8, 8 bytes */
+  userHandle: bigint;
+  /** The smallest number of entries the CQ must hold.; offset 16, 4 bytes */
+  cqe: number;
+  /** The completion vector (interrupt) to use.; offset 20, 4 bytes */
+  compVector: number;
+  /** The completion channel (a file descriptor) that receives this CQ's notifications, or -1 for none.; offset 24, 4 bytes */
+  compChannel: number;
+  /** offset 28, 4 bytes */
+  reserved: number;
+}
+/** Input of struct ib_uverbs_create_cq: fields left out are zero. */
+export interface IbUverbsCreateCqInit {
+  response?: number | bigint;
+  userHandle?: number | bigint;
+  cqe?: number;
+  compVector?: number;
+  compChannel?: number;
+  reserved?: number;
+}
+/** sizeof(struct ib_uverbs_create_cq). */
+export const IB_UVERBS_CREATE_CQ_SIZE = 32;
+/** Writes struct ib_uverbs_create_cq at offset `o` of `v` (32 bytes). */
+export function encodeIbUverbsCreateCq(v: DataView, o: number, x: IbUverbsCreateCqInit): void {
+  putU64(v, o + 0, x.response ?? 0);
+  putU64(v, o + 8, x.userHandle ?? 0);
+  v.setUint32(o + 16, x.cqe ?? 0, true);
+  v.setUint32(o + 20, x.compVector ?? 0, true);
+  v.setInt32(o + 24, x.compChannel ?? 0, true);
+  v.setUint32(o + 28, x.reserved ?? 0, true);
+}
+/** Reads struct ib_uverbs_create_cq at offset `o` of `v`. */
+export function decodeIbUverbsCreateCq(v: DataView, o: number): IbUverbsCreateCq {
+  return {
+    response: v.getBigUint64(o + 0, true),
+    userHandle: v.getBigUint64(o + 8, true),
+    cqe: v.getUint32(o + 16, true),
+    compVector: v.getUint32(o + 20, true),
+    compChannel: v.getInt32(o + 24, true),
+    reserved: v.getUint32(o + 28, true),
+  };
+}
+
+/** struct ib_uverbs_ex_create_cq: Request of EX_CREATE_CQ. */
+export interface IbUverbsExCreateCq {
+  /** An opaque value returned with the CQ's events.; offset 0, 8 bytes */
+  userHandle: bigint;
+  /** The smallest number of entries the CQ must hold.; offset 8, 4 bytes */
+  cqe: number;
+  /** The completion vector (interrupt) to use.; offset 12, 4 bytes */
+  compVector: number;
+  /** The completion channel (a file descriptor), or -1 for none.; offset 16, 4 bytes */
+  compChannel: number;
+  /** Must be zero (else EINVAL).; offset 20, 4 bytes */
+  compMask: number;
+  /** Creation flags.; offset 24, 4 bytes; values of ib_uverbs_ex_create_cq_flags */
+  flags: number;
+  /** Must be zero (else EINVAL).; offset 28, 4 bytes */
+  reserved: number;
+}
+/** Input of struct ib_uverbs_ex_create_cq: fields left out are zero. */
+export interface IbUverbsExCreateCqInit {
+  userHandle?: number | bigint;
+  cqe?: number;
+  compVector?: number;
+  compChannel?: number;
+  compMask?: number;
+  flags?: number;
+  reserved?: number;
+}
+/** sizeof(struct ib_uverbs_ex_create_cq). */
+export const IB_UVERBS_EX_CREATE_CQ_SIZE = 32;
+/** Writes struct ib_uverbs_ex_create_cq at offset `o` of `v` (32 bytes). */
+export function encodeIbUverbsExCreateCq(v: DataView, o: number, x: IbUverbsExCreateCqInit): void {
+  putU64(v, o + 0, x.userHandle ?? 0);
+  v.setUint32(o + 8, x.cqe ?? 0, true);
+  v.setUint32(o + 12, x.compVector ?? 0, true);
+  v.setInt32(o + 16, x.compChannel ?? 0, true);
+  v.setUint32(o + 20, x.compMask ?? 0, true);
+  v.setUint32(o + 24, x.flags ?? 0, true);
+  v.setUint32(o + 28, x.reserved ?? 0, true);
+}
+/** Reads struct ib_uverbs_ex_create_cq at offset `o` of `v`. */
+export function decodeIbUverbsExCreateCq(v: DataView, o: number): IbUverbsExCreateCq {
+  return {
+    userHandle: v.getBigUint64(o + 0, true),
+    cqe: v.getUint32(o + 8, true),
+    compVector: v.getUint32(o + 12, true),
+    compChannel: v.getInt32(o + 16, true),
+    compMask: v.getUint32(o + 20, true),
+    flags: v.getUint32(o + 24, true),
+    reserved: v.getUint32(o + 28, true),
+  };
+}
+
+/** struct ib_uverbs_create_cq_resp: Response of CREATE_CQ; also the start of ib_uverbs_ex_create_cq_resp. */
+export interface IbUverbsCreateCqResp {
+  /** The new CQ.; offset 0, 4 bytes */
+  cqHandle: number;
+  /** The number of entries the CQ really has.; offset 4, 4 bytes */
+  cqe: number;
+}
+/** Input of struct ib_uverbs_create_cq_resp: fields left out are zero. */
+export interface IbUverbsCreateCqRespInit {
+  cqHandle?: number;
+  cqe?: number;
+}
+/** sizeof(struct ib_uverbs_create_cq_resp). */
+export const IB_UVERBS_CREATE_CQ_RESP_SIZE = 8;
+/** Writes struct ib_uverbs_create_cq_resp at offset `o` of `v` (8 bytes). */
+export function encodeIbUverbsCreateCqResp(v: DataView, o: number, x: IbUverbsCreateCqRespInit): void {
+  v.setUint32(o + 0, x.cqHandle ?? 0, true);
+  v.setUint32(o + 4, x.cqe ?? 0, true);
+}
+/** Reads struct ib_uverbs_create_cq_resp at offset `o` of `v`. */
+export function decodeIbUverbsCreateCqResp(v: DataView, o: number): IbUverbsCreateCqResp {
+  return {
+    cqHandle: v.getUint32(o + 0, true),
+    cqe: v.getUint32(o + 4, true),
+  };
+}
+
+/** struct ib_uverbs_ex_create_cq_resp: Response of EX_CREATE_CQ. */
+export interface IbUverbsExCreateCqResp {
+  /** Handle and size, as CREATE_CQ returns them.; offset 0, 8 bytes */
+  base: IbUverbsCreateCqResp;
+  /** Reserved for flags saying which later fields are valid; 0.; offset 8, 4 bytes */
+  compMask: number;
+  /** How many bytes of this response the kernel wrote.; offset 12, 4 bytes */
+  responseLength: number;
+}
+/** Input of struct ib_uverbs_ex_create_cq_resp: fields left out are zero. */
+export interface IbUverbsExCreateCqRespInit {
+  base?: IbUverbsCreateCqRespInit;
+  compMask?: number;
+  responseLength?: number;
+}
+/** sizeof(struct ib_uverbs_ex_create_cq_resp). */
+export const IB_UVERBS_EX_CREATE_CQ_RESP_SIZE = 16;
+/** Writes struct ib_uverbs_ex_create_cq_resp at offset `o` of `v` (16 bytes). */
+export function encodeIbUverbsExCreateCqResp(v: DataView, o: number, x: IbUverbsExCreateCqRespInit): void {
+  encodeIbUverbsCreateCqResp(v, o + 0, x.base ?? {});
+  v.setUint32(o + 8, x.compMask ?? 0, true);
+  v.setUint32(o + 12, x.responseLength ?? 0, true);
+}
+/** Reads struct ib_uverbs_ex_create_cq_resp at offset `o` of `v`. */
+export function decodeIbUverbsExCreateCqResp(v: DataView, o: number): IbUverbsExCreateCqResp {
+  return {
+    base: decodeIbUverbsCreateCqResp(v, o + 0),
+    compMask: v.getUint32(o + 8, true),
+    responseLength: v.getUint32(o + 12, true),
+  };
+}
+
+/** struct ib_uverbs_resize_cq: Request of RESIZE_CQ. */
+export interface IbUverbsResizeCq {
+  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it).; offset 0, 8 bytes */
+  response: bigint;
+  /** The CQ to resize.; offset 8, 4 bytes */
+  cqHandle: number;
+  /** The smallest number of entries it must hold afterwards.; offset 12, 4 bytes */
+  cqe: number;
+}
+/** Input of struct ib_uverbs_resize_cq: fields left out are zero. */
+export interface IbUverbsResizeCqInit {
+  response?: number | bigint;
+  cqHandle?: number;
+  cqe?: number;
+}
+/** sizeof(struct ib_uverbs_resize_cq). */
+export const IB_UVERBS_RESIZE_CQ_SIZE = 16;
+/** Writes struct ib_uverbs_resize_cq at offset `o` of `v` (16 bytes). */
+export function encodeIbUverbsResizeCq(v: DataView, o: number, x: IbUverbsResizeCqInit): void {
+  putU64(v, o + 0, x.response ?? 0);
+  v.setUint32(o + 8, x.cqHandle ?? 0, true);
+  v.setUint32(o + 12, x.cqe ?? 0, true);
+}
+/** Reads struct ib_uverbs_resize_cq at offset `o` of `v`. */
+export function decodeIbUverbsResizeCq(v: DataView, o: number): IbUverbsResizeCq {
+  return {
+    response: v.getBigUint64(o + 0, true),
+    cqHandle: v.getUint32(o + 8, true),
+    cqe: v.getUint32(o + 12, true),
+  };
+}
+
+/** struct ib_uverbs_resize_cq_resp: Response of RESIZE_CQ. */
+export interface IbUverbsResizeCqResp {
+  /** The number of entries the CQ really has now.; offset 0, 4 bytes */
+  cqe: number;
+  /** offset 4, 4 bytes */
+  reserved: number;
+}
+/** Input of struct ib_uverbs_resize_cq_resp: fields left out are zero. */
+export interface IbUverbsResizeCqRespInit {
+  cqe?: number;
+  reserved?: number;
+}
+/** sizeof(struct ib_uverbs_resize_cq_resp). */
+export const IB_UVERBS_RESIZE_CQ_RESP_SIZE = 8;
+/** Writes struct ib_uverbs_resize_cq_resp at offset `o` of `v` (8 bytes). */
+export function encodeIbUverbsResizeCqResp(v: DataView, o: number, x: IbUverbsResizeCqRespInit): void {
+  v.setUint32(o + 0, x.cqe ?? 0, true);
+  v.setUint32(o + 4, x.reserved ?? 0, true);
+}
+/** Reads struct ib_uverbs_resize_cq_resp at offset `o` of `v`. */
+export function decodeIbUverbsResizeCqResp(v: DataView, o: number): IbUverbsResizeCqResp {
+  return {
+    cqe: v.getUint32(o + 0, true),
+    reserved: v.getUint32(o + 4, true),
+  };
+}
+
+/** struct ib_uverbs_poll_cq: Request of POLL_CQ. */
+export interface IbUverbsPollCq {
+  /** User space address where the kernel writes ib_uverbs_poll_cq_resp followed by the completions; it needs room for 8 + 48 * ne bytes.; offset 0, 8 bytes */
+  response: bigint;
+  /** The CQ to poll.; offset 8, 4 bytes */
+  cqHandle: number;
+  /** The most completions to take.; offset 12, 4 bytes */
+  ne: number;
+}
+/** Input of struct ib_uverbs_poll_cq: fields left out are zero. */
+export interface IbUverbsPollCqInit {
+  response?: number | bigint;
+  cqHandle?: number;
+  ne?: number;
+}
+/** sizeof(struct ib_uverbs_poll_cq). */
+export const IB_UVERBS_POLL_CQ_SIZE = 16;
+/** Writes struct ib_uverbs_poll_cq at offset `o` of `v` (16 bytes). */
+export function encodeIbUverbsPollCq(v: DataView, o: number, x: IbUverbsPollCqInit): void {
+  putU64(v, o + 0, x.response ?? 0);
+  v.setUint32(o + 8, x.cqHandle ?? 0, true);
+  v.setUint32(o + 12, x.ne ?? 0, true);
+}
+/** Reads struct ib_uverbs_poll_cq at offset `o` of `v`. */
+export function decodeIbUverbsPollCq(v: DataView, o: number): IbUverbsPollCq {
+  return {
+    response: v.getBigUint64(o + 0, true),
+    cqHandle: v.getUint32(o + 8, true),
+    ne: v.getUint32(o + 12, true),
+  };
+}
+
+/** struct ib_uverbs_wc_ex: The anonymous union ex of ib_uverbs_wc (the tag is chosen here): the immediate data or the invalidated rkey, as wc_flags says. */
+export interface IbUverbsWcEx {
+  /** Immediate data of the message, big-endian.; offset 0, 4 bytes */
+  immData: number;
+  /** The rkey a SEND_WITH_INV invalidated.; offset 0, 4 bytes */
+  invalidateRkey: number;
+}
+/** Input of struct ib_uverbs_wc_ex: fields left out are zero. */
+export type IbUverbsWcExInit = Partial<IbUverbsWcEx>;
+/** sizeof(struct ib_uverbs_wc_ex). */
+export const IB_UVERBS_WC_EX_SIZE = 4;
+/** Writes struct ib_uverbs_wc_ex at offset `o` of `v` (4 bytes). */
+export function encodeIbUverbsWcEx(v: DataView, o: number, x: IbUverbsWcExInit): void {
+  for (let i = 0; i < 4; i++) v.setUint8(o + i, 0);
+  if (x.immData !== undefined) {
+    v.setUint32(o + 0, x.immData ?? 0, true);
+  }
+  else if (x.invalidateRkey !== undefined) {
+    v.setUint32(o + 0, x.invalidateRkey ?? 0, true);
+  }
+}
+/** Reads struct ib_uverbs_wc_ex at offset `o` of `v`. */
+export function decodeIbUverbsWcEx(v: DataView, o: number): IbUverbsWcEx {
+  return {
+    immData: v.getUint32(o + 0, true),
+    invalidateRkey: v.getUint32(o + 0, true),
+  };
+}
+
+/** struct ib_uverbs_wc: One work completion as POLL_CQ returns it. */
+export interface IbUverbsWc {
+  /** The wr_id of the completed work request.; offset 0, 8 bytes */
+  wrId: bigint;
+  /** Completion status: 0 success, else the kernel's ib_wc_status code.; offset 8, 4 bytes */
+  status: number;
+  /** What completed.; offset 12, 4 bytes; values of ib_uverbs_wc_opcode */
+  opcode: number;
+  /** Vendor error syndrome when status is an error.; offset 16, 4 bytes */
+  vendorErr: number;
+  /** Bytes transferred (received messages).; offset 20, 4 bytes */
+  byteLen: number;
+  /** Immediate data or invalidated rkey.; offset 24, 4 bytes */
+  ex: IbUverbsWcEx;
+  /** Number of the local QP the completion belongs to.; offset 28, 4 bytes */
+  qpNum: number;
+  /** Remote QP number (UD receives).; offset 32, 4 bytes */
+  srcQp: number;
+  /** Completion flags (e.g. GRH present, with immediate, with invalidate), the kernel's ib_wc_flags.; offset 36, 4 bytes */
+  wcFlags: number;
+  /** P_Key index (GSI QPs).; offset 40, 2 bytes */
+  pkeyIndex: number;
+  /** Source LID (UD receives).; offset 42, 2 bytes */
+  slid: number;
+  /** Service level of the received message.; offset 44, 1 bytes */
+  sl: number;
+  /** Destination LID path bits.; offset 45, 1 bytes */
+  dlidPathBits: number;
+  /** Port the message arrived on (direct-routed GSI).; offset 46, 1 bytes */
+  portNum: number;
+  /** offset 47, 1 bytes */
+  reserved: number;
+}
+/** Input of struct ib_uverbs_wc: fields left out are zero. */
+export interface IbUverbsWcInit {
+  wrId?: number | bigint;
+  status?: number;
+  opcode?: number;
+  vendorErr?: number;
+  byteLen?: number;
+  ex?: IbUverbsWcExInit;
+  qpNum?: number;
+  srcQp?: number;
+  wcFlags?: number;
+  pkeyIndex?: number;
+  slid?: number;
+  sl?: number;
+  dlidPathBits?: number;
+  portNum?: number;
+  reserved?: number;
+}
+/** sizeof(struct ib_uverbs_wc). */
+export const IB_UVERBS_WC_SIZE = 48;
+/** Writes struct ib_uverbs_wc at offset `o` of `v` (48 bytes). */
+export function encodeIbUverbsWc(v: DataView, o: number, x: IbUverbsWcInit): void {
+  putU64(v, o + 0, x.wrId ?? 0);
+  v.setUint32(o + 8, x.status ?? 0, true);
+  v.setUint32(o + 12, x.opcode ?? 0, true);
+  v.setUint32(o + 16, x.vendorErr ?? 0, true);
+  v.setUint32(o + 20, x.byteLen ?? 0, true);
+  encodeIbUverbsWcEx(v, o + 24, x.ex ?? {});
+  v.setUint32(o + 28, x.qpNum ?? 0, true);
+  v.setUint32(o + 32, x.srcQp ?? 0, true);
+  v.setUint32(o + 36, x.wcFlags ?? 0, true);
+  v.setUint16(o + 40, x.pkeyIndex ?? 0, true);
+  v.setUint16(o + 42, x.slid ?? 0, true);
+  v.setUint8(o + 44, x.sl ?? 0);
+  v.setUint8(o + 45, x.dlidPathBits ?? 0);
+  v.setUint8(o + 46, x.portNum ?? 0);
+  v.setUint8(o + 47, x.reserved ?? 0);
+}
+/** Reads struct ib_uverbs_wc at offset `o` of `v`. */
+export function decodeIbUverbsWc(v: DataView, o: number): IbUverbsWc {
+  return {
+    wrId: v.getBigUint64(o + 0, true),
+    status: v.getUint32(o + 8, true),
+    opcode: v.getUint32(o + 12, true),
+    vendorErr: v.getUint32(o + 16, true),
+    byteLen: v.getUint32(o + 20, true),
+    ex: decodeIbUverbsWcEx(v, o + 24),
+    qpNum: v.getUint32(o + 28, true),
+    srcQp: v.getUint32(o + 32, true),
+    wcFlags: v.getUint32(o + 36, true),
+    pkeyIndex: v.getUint16(o + 40, true),
+    slid: v.getUint16(o + 42, true),
+    sl: v.getUint8(o + 44),
+    dlidPathBits: v.getUint8(o + 45),
+    portNum: v.getUint8(o + 46),
+    reserved: v.getUint8(o + 47),
+  };
+}
+
+/** struct ib_uverbs_poll_cq_resp: Response of POLL_CQ. */
+export interface IbUverbsPollCqResp {
+  /** How many completions follow.; offset 0, 4 bytes */
+  count: number;
+  /** offset 4, 4 bytes */
+  reserved: number;
+}
+/** Input of struct ib_uverbs_poll_cq_resp: fields left out are zero. */
+export interface IbUverbsPollCqRespInit {
+  count?: number;
+  reserved?: number;
+}
+/** sizeof(struct ib_uverbs_poll_cq_resp). */
+export const IB_UVERBS_POLL_CQ_RESP_SIZE = 8;
+/** Writes struct ib_uverbs_poll_cq_resp at offset `o` of `v` (8 bytes). */
+export function encodeIbUverbsPollCqResp(v: DataView, o: number, x: IbUverbsPollCqRespInit): void {
+  v.setUint32(o + 0, x.count ?? 0, true);
+  v.setUint32(o + 4, x.reserved ?? 0, true);
+}
+/** Reads struct ib_uverbs_poll_cq_resp at offset `o` of `v`. */
+export function decodeIbUverbsPollCqResp(v: DataView, o: number): IbUverbsPollCqResp {
+  return {
+    count: v.getUint32(o + 0, true),
+    reserved: v.getUint32(o + 4, true),
+  };
+}
+
+/** struct ib_uverbs_req_notify_cq: Request of REQ_NOTIFY_CQ (no response). */
+export interface IbUverbsReqNotifyCq {
+  /** The CQ to arm.; offset 0, 4 bytes */
+  cqHandle: number;
+  /** Non-zero: notify only for a solicited completion (or an error); zero: for the next completion.; offset 4, 4 bytes */
+  solicitedOnly: number;
+}
+/** Input of struct ib_uverbs_req_notify_cq: fields left out are zero. */
+export type IbUverbsReqNotifyCqInit = Partial<IbUverbsReqNotifyCq>;
+/** sizeof(struct ib_uverbs_req_notify_cq). */
+export const IB_UVERBS_REQ_NOTIFY_CQ_SIZE = 8;
+/** Writes struct ib_uverbs_req_notify_cq at offset `o` of `v` (8 bytes). */
+export function encodeIbUverbsReqNotifyCq(v: DataView, o: number, x: IbUverbsReqNotifyCqInit): void {
+  v.setUint32(o + 0, x.cqHandle ?? 0, true);
+  v.setUint32(o + 4, x.solicitedOnly ?? 0, true);
+}
+/** Reads struct ib_uverbs_req_notify_cq at offset `o` of `v`. */
+export function decodeIbUverbsReqNotifyCq(v: DataView, o: number): IbUverbsReqNotifyCq {
+  return {
+    cqHandle: v.getUint32(o + 0, true),
+    solicitedOnly: v.getUint32(o + 4, true),
+  };
+}
+
+/** struct ib_uverbs_destroy_cq: Request of DESTROY_CQ; the response is ib_uverbs_destroy_cq_resp. */
+export interface IbUverbsDestroyCq {
+  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it).; offset 0, 8 bytes */
+  response: bigint;
+  /** The CQ to destroy.; offset 8, 4 bytes */
+  cqHandle: number;
+  /** offset 12, 4 bytes */
+  reserved: number;
+}
+/** Input of struct ib_uverbs_destroy_cq: fields left out are zero. */
+export interface IbUverbsDestroyCqInit {
+  response?: number | bigint;
+  cqHandle?: number;
+  reserved?: number;
+}
+/** sizeof(struct ib_uverbs_destroy_cq). */
+export const IB_UVERBS_DESTROY_CQ_SIZE = 16;
+/** Writes struct ib_uverbs_destroy_cq at offset `o` of `v` (16 bytes). */
+export function encodeIbUverbsDestroyCq(v: DataView, o: number, x: IbUverbsDestroyCqInit): void {
+  putU64(v, o + 0, x.response ?? 0);
+  v.setUint32(o + 8, x.cqHandle ?? 0, true);
+  v.setUint32(o + 12, x.reserved ?? 0, true);
+}
+/** Reads struct ib_uverbs_destroy_cq at offset `o` of `v`. */
+export function decodeIbUverbsDestroyCq(v: DataView, o: number): IbUverbsDestroyCq {
+  return {
+    response: v.getBigUint64(o + 0, true),
+    cqHandle: v.getUint32(o + 8, true),
+    reserved: v.getUint32(o + 12, true),
+  };
+}
+
+/** struct ib_uverbs_cq_moderation: CQ moderation parameters. */
+export interface IbUverbsCqModeration {
+  /** Completions before an event is raised.; offset 0, 2 bytes */
+  cqCount: number;
+  /** Microseconds before an event is raised.; offset 2, 2 bytes */
+  cqPeriod: number;
+}
+/** Input of struct ib_uverbs_cq_moderation: fields left out are zero. */
+export type IbUverbsCqModerationInit = Partial<IbUverbsCqModeration>;
+/** sizeof(struct ib_uverbs_cq_moderation). */
+export const IB_UVERBS_CQ_MODERATION_SIZE = 4;
+/** Writes struct ib_uverbs_cq_moderation at offset `o` of `v` (4 bytes). */
+export function encodeIbUverbsCqModeration(v: DataView, o: number, x: IbUverbsCqModerationInit): void {
+  v.setUint16(o + 0, x.cqCount ?? 0, true);
+  v.setUint16(o + 2, x.cqPeriod ?? 0, true);
+}
+/** Reads struct ib_uverbs_cq_moderation at offset `o` of `v`. */
+export function decodeIbUverbsCqModeration(v: DataView, o: number): IbUverbsCqModeration {
+  return {
+    cqCount: v.getUint16(o + 0, true),
+    cqPeriod: v.getUint16(o + 2, true),
+  };
+}
+
+/** struct ib_uverbs_ex_modify_cq: Request of EX_MODIFY_CQ (no response). */
+export interface IbUverbsExModifyCq {
+  /** The CQ to change.; offset 0, 4 bytes */
+  cqHandle: number;
+  /** What to change: 1 = moderation (the kernel's IB_CQ_MODERATE), the only bit defined.; offset 4, 4 bytes */
+  attrMask: number;
+  /** The new moderation.; offset 8, 4 bytes */
+  attr: IbUverbsCqModeration;
+  /** Must be zero (else EINVAL).; offset 12, 4 bytes */
+  reserved: number;
+}
+/** Input of struct ib_uverbs_ex_modify_cq: fields left out are zero. */
+export interface IbUverbsExModifyCqInit {
+  cqHandle?: number;
+  attrMask?: number;
+  attr?: IbUverbsCqModerationInit;
+  reserved?: number;
+}
+/** sizeof(struct ib_uverbs_ex_modify_cq). */
+export const IB_UVERBS_EX_MODIFY_CQ_SIZE = 16;
+/** Writes struct ib_uverbs_ex_modify_cq at offset `o` of `v` (16 bytes). */
+export function encodeIbUverbsExModifyCq(v: DataView, o: number, x: IbUverbsExModifyCqInit): void {
+  v.setUint32(o + 0, x.cqHandle ?? 0, true);
+  v.setUint32(o + 4, x.attrMask ?? 0, true);
+  encodeIbUverbsCqModeration(v, o + 8, x.attr ?? {});
+  v.setUint32(o + 12, x.reserved ?? 0, true);
+}
+/** Reads struct ib_uverbs_ex_modify_cq at offset `o` of `v`. */
+export function decodeIbUverbsExModifyCq(v: DataView, o: number): IbUverbsExModifyCq {
+  return {
+    cqHandle: v.getUint32(o + 0, true),
+    attrMask: v.getUint32(o + 4, true),
+    attr: decodeIbUverbsCqModeration(v, o + 8),
+    reserved: v.getUint32(o + 12, true),
+  };
+}
+
+/** struct ib_uverbs_flow_spec_hdr: The header every flow spec starts with. */
+export interface IbUverbsFlowSpecHdr {
+  /** What the spec is: a filter (Ethernet, IPv4, IPv6, TCP, UDP, VXLAN, ESP, GRE, MPLS, optionally marked inner) or, from the kernel's IB_FLOW_SPEC_ACTION_TAG up, an action; the kernel's ib_flow_spec_type values.; offset 0, 4 bytes */
+  type: number;
+  /** The whole spec's size in bytes, this header included.; offset 4, 2 bytes */
+  size: number;
+  /** Must be zero (else EINVAL).; offset 6, 2 bytes */
+  reserved: number;
+}
+/** Input of struct ib_uverbs_flow_spec_hdr: fields left out are zero. */
+export interface IbUverbsFlowSpecHdrInit {
+  type?: number;
+  size?: number;
+  reserved?: number;
+}
+/** sizeof(struct ib_uverbs_flow_spec_hdr). */
+export const IB_UVERBS_FLOW_SPEC_HDR_SIZE = 8;
+/** Writes struct ib_uverbs_flow_spec_hdr at offset `o` of `v` (8 bytes). */
+export function encodeIbUverbsFlowSpecHdr(v: DataView, o: number, x: IbUverbsFlowSpecHdrInit): void {
+  v.setUint32(o + 0, x.type ?? 0, true);
+  v.setUint16(o + 4, x.size ?? 0, true);
+  v.setUint16(o + 6, x.reserved ?? 0, true);
+}
+/** Reads struct ib_uverbs_flow_spec_hdr at offset `o` of `v`. */
+export function decodeIbUverbsFlowSpecHdr(v: DataView, o: number): IbUverbsFlowSpecHdr {
+  return {
+    type: v.getUint32(o + 0, true),
+    size: v.getUint16(o + 4, true),
+    reserved: v.getUint16(o + 6, true),
+  };
+}
+
+/** struct ib_uverbs_flow_eth_filter: Ethernet header fields a flow can match. */
+export interface IbUverbsFlowEthFilter {
+  /** Destination MAC.; offset 0, 6 bytes */
+  dstMac: Uint8Array;
+  /** Source MAC.; offset 6, 6 bytes */
+  srcMac: Uint8Array;
+  /** Ethertype, big-endian.; offset 12, 2 bytes */
+  etherType: number;
+  /** VLAN tag, big-endian.; offset 14, 2 bytes */
+  vlanTag: number;
+}
+/** Input of struct ib_uverbs_flow_eth_filter: fields left out are zero. */
+export interface IbUverbsFlowEthFilterInit {
+  dstMac?: Uint8Array;
+  srcMac?: Uint8Array;
+  etherType?: number;
+  vlanTag?: number;
+}
+/** sizeof(struct ib_uverbs_flow_eth_filter). */
+export const IB_UVERBS_FLOW_ETH_FILTER_SIZE = 16;
+/** Writes struct ib_uverbs_flow_eth_filter at offset `o` of `v` (16 bytes). */
+export function encodeIbUverbsFlowEthFilter(v: DataView, o: number, x: IbUverbsFlowEthFilterInit): void {
+  for (let i = 0; i < 6; i++) { const e = x.dstMac?.[i]; v.setUint8(o + 0 + i * 1, e ?? 0); }
+  for (let i = 0; i < 6; i++) { const e = x.srcMac?.[i]; v.setUint8(o + 6 + i * 1, e ?? 0); }
+  v.setUint16(o + 12, x.etherType ?? 0, true);
+  v.setUint16(o + 14, x.vlanTag ?? 0, true);
+}
+/** Reads struct ib_uverbs_flow_eth_filter at offset `o` of `v`. */
+export function decodeIbUverbsFlowEthFilter(v: DataView, o: number): IbUverbsFlowEthFilter {
+  return {
+    dstMac: copyBytes(v, o + 0, 6),
+    srcMac: copyBytes(v, o + 6, 6),
+    etherType: v.getUint16(o + 12, true),
+    vlanTag: v.getUint16(o + 14, true),
+  };
+}
+
+/** struct ib_uverbs_flow_spec_eth: A flow spec matching Ethernet headers. */
+export interface IbUverbsFlowSpecEth {
+  /** type, size and reserved; in C an anonymous union that also names these three fields directly.; offset 0, 8 bytes */
+  hdr: IbUverbsFlowSpecHdr;
+  /** The values to match.; offset 8, 16 bytes */
+  val: IbUverbsFlowEthFilter;
+  /** Which bits of val are matched.; offset 24, 16 bytes */
+  mask: IbUverbsFlowEthFilter;
+}
+/** Input of struct ib_uverbs_flow_spec_eth: fields left out are zero. */
+export interface IbUverbsFlowSpecEthInit {
+  hdr?: IbUverbsFlowSpecHdrInit;
+  val?: IbUverbsFlowEthFilterInit;
+  mask?: IbUverbsFlowEthFilterInit;
+}
+/** sizeof(struct ib_uverbs_flow_spec_eth). */
+export const IB_UVERBS_FLOW_SPEC_ETH_SIZE = 40;
+/** Writes struct ib_uverbs_flow_spec_eth at offset `o` of `v` (40 bytes). */
+export function encodeIbUverbsFlowSpecEth(v: DataView, o: number, x: IbUverbsFlowSpecEthInit): void {
+  encodeIbUverbsFlowSpecHdr(v, o + 0, x.hdr ?? {});
+  encodeIbUverbsFlowEthFilter(v, o + 8, x.val ?? {});
+  encodeIbUverbsFlowEthFilter(v, o + 24, x.mask ?? {});
+}
+/** Reads struct ib_uverbs_flow_spec_eth at offset `o` of `v`. */
+export function decodeIbUverbsFlowSpecEth(v: DataView, o: number): IbUverbsFlowSpecEth {
+  return {
+    hdr: decodeIbUverbsFlowSpecHdr(v, o + 0),
+    val: decodeIbUverbsFlowEthFilter(v, o + 8),
+    mask: decodeIbUverbsFlowEthFilter(v, o + 24),
+  };
+}
+
+/** struct ib_uverbs_flow_ipv4_filter: IPv4 header fields a flow can match. */
+export interface IbUverbsFlowIpv4Filter {
+  /** Source address, big-endian.; offset 0, 4 bytes */
+  srcIp: number;
+  /** Destination address, big-endian.; offset 4, 4 bytes */
+  dstIp: number;
+  /** Protocol.; offset 8, 1 bytes */
+  proto: number;
+  /** Type of service.; offset 9, 1 bytes */
+  tos: number;
+  /** Time to live.; offset 10, 1 bytes */
+  ttl: number;
+  /** IPv4 flags.; offset 11, 1 bytes */
+  flags: number;
+}
+/** Input of struct ib_uverbs_flow_ipv4_filter: fields left out are zero. */
+export type IbUverbsFlowIpv4FilterInit = Partial<IbUverbsFlowIpv4Filter>;
+/** sizeof(struct ib_uverbs_flow_ipv4_filter). */
+export const IB_UVERBS_FLOW_IPV4_FILTER_SIZE = 12;
+/** Writes struct ib_uverbs_flow_ipv4_filter at offset `o` of `v` (12 bytes). */
+export function encodeIbUverbsFlowIpv4Filter(v: DataView, o: number, x: IbUverbsFlowIpv4FilterInit): void {
+  v.setUint32(o + 0, x.srcIp ?? 0, true);
+  v.setUint32(o + 4, x.dstIp ?? 0, true);
+  v.setUint8(o + 8, x.proto ?? 0);
+  v.setUint8(o + 9, x.tos ?? 0);
+  v.setUint8(o + 10, x.ttl ?? 0);
+  v.setUint8(o + 11, x.flags ?? 0);
+}
+/** Reads struct ib_uverbs_flow_ipv4_filter at offset `o` of `v`. */
+export function decodeIbUverbsFlowIpv4Filter(v: DataView, o: number): IbUverbsFlowIpv4Filter {
+  return {
+    srcIp: v.getUint32(o + 0, true),
+    dstIp: v.getUint32(o + 4, true),
+    proto: v.getUint8(o + 8),
+    tos: v.getUint8(o + 9),
+    ttl: v.getUint8(o + 10),
+    flags: v.getUint8(o + 11),
+  };
+}
+
+/** struct ib_uverbs_flow_spec_ipv4: A flow spec matching IPv4 headers. */
+export interface IbUverbsFlowSpecIpv4 {
+  /** type, size and reserved; in C an anonymous union that also names these three fields directly.; offset 0, 8 bytes */
+  hdr: IbUverbsFlowSpecHdr;
+  /** The values to match.; offset 8, 12 bytes */
+  val: IbUverbsFlowIpv4Filter;
+  /** Which bits of val are matched.; offset 20, 12 bytes */
+  mask: IbUverbsFlowIpv4Filter;
+}
+/** Input of struct ib_uverbs_flow_spec_ipv4: fields left out are zero. */
+export interface IbUverbsFlowSpecIpv4Init {
+  hdr?: IbUverbsFlowSpecHdrInit;
+  val?: IbUverbsFlowIpv4FilterInit;
+  mask?: IbUverbsFlowIpv4FilterInit;
+}
+/** sizeof(struct ib_uverbs_flow_spec_ipv4). */
+export const IB_UVERBS_FLOW_SPEC_IPV4_SIZE = 32;
+/** Writes struct ib_uverbs_flow_spec_ipv4 at offset `o` of `v` (32 bytes). */
+export function encodeIbUverbsFlowSpecIpv4(v: DataView, o: number, x: IbUverbsFlowSpecIpv4Init): void {
+  encodeIbUverbsFlowSpecHdr(v, o + 0, x.hdr ?? {});
+  encodeIbUverbsFlowIpv4Filter(v, o + 8, x.val ?? {});
+  encodeIbUverbsFlowIpv4Filter(v, o + 20, x.mask ?? {});
+}
+/** Reads struct ib_uverbs_flow_spec_ipv4 at offset `o` of `v`. */
+export function decodeIbUverbsFlowSpecIpv4(v: DataView, o: number): IbUverbsFlowSpecIpv4 {
+  return {
+    hdr: decodeIbUverbsFlowSpecHdr(v, o + 0),
+    val: decodeIbUverbsFlowIpv4Filter(v, o + 8),
+    mask: decodeIbUverbsFlowIpv4Filter(v, o + 20),
+  };
+}
+
+/** struct ib_uverbs_flow_tcp_udp_filter: TCP or UDP ports a flow can match. */
+export interface IbUverbsFlowTcpUdpFilter {
+  /** Destination port, big-endian.; offset 0, 2 bytes */
+  dstPort: number;
+  /** Source port, big-endian.; offset 2, 2 bytes */
+  srcPort: number;
+}
+/** Input of struct ib_uverbs_flow_tcp_udp_filter: fields left out are zero. */
+export type IbUverbsFlowTcpUdpFilterInit = Partial<IbUverbsFlowTcpUdpFilter>;
+/** sizeof(struct ib_uverbs_flow_tcp_udp_filter). */
+export const IB_UVERBS_FLOW_TCP_UDP_FILTER_SIZE = 4;
+/** Writes struct ib_uverbs_flow_tcp_udp_filter at offset `o` of `v` (4 bytes). */
+export function encodeIbUverbsFlowTcpUdpFilter(v: DataView, o: number, x: IbUverbsFlowTcpUdpFilterInit): void {
+  v.setUint16(o + 0, x.dstPort ?? 0, true);
+  v.setUint16(o + 2, x.srcPort ?? 0, true);
+}
+/** Reads struct ib_uverbs_flow_tcp_udp_filter at offset `o` of `v`. */
+export function decodeIbUverbsFlowTcpUdpFilter(v: DataView, o: number): IbUverbsFlowTcpUdpFilter {
+  return {
+    dstPort: v.getUint16(o + 0, true),
+    srcPort: v.getUint16(o + 2, true),
+  };
+}
+
+/** struct ib_uverbs_flow_spec_tcp_udp: A flow spec matching TCP or UDP ports. */
+export interface IbUverbsFlowSpecTcpUdp {
+  /** type, size and reserved; in C an anonymous union that also names these three fields directly.; offset 0, 8 bytes */
+  hdr: IbUverbsFlowSpecHdr;
+  /** The values to match.; offset 8, 4 bytes */
+  val: IbUverbsFlowTcpUdpFilter;
+  /** Which bits of val are matched.; offset 12, 4 bytes */
+  mask: IbUverbsFlowTcpUdpFilter;
+}
+/** Input of struct ib_uverbs_flow_spec_tcp_udp: fields left out are zero. */
+export interface IbUverbsFlowSpecTcpUdpInit {
+  hdr?: IbUverbsFlowSpecHdrInit;
+  val?: IbUverbsFlowTcpUdpFilterInit;
+  mask?: IbUverbsFlowTcpUdpFilterInit;
+}
+/** sizeof(struct ib_uverbs_flow_spec_tcp_udp). */
+export const IB_UVERBS_FLOW_SPEC_TCP_UDP_SIZE = 16;
+/** Writes struct ib_uverbs_flow_spec_tcp_udp at offset `o` of `v` (16 bytes). */
+export function encodeIbUverbsFlowSpecTcpUdp(v: DataView, o: number, x: IbUverbsFlowSpecTcpUdpInit): void {
+  encodeIbUverbsFlowSpecHdr(v, o + 0, x.hdr ?? {});
+  encodeIbUverbsFlowTcpUdpFilter(v, o + 8, x.val ?? {});
+  encodeIbUverbsFlowTcpUdpFilter(v, o + 12, x.mask ?? {});
+}
+/** Reads struct ib_uverbs_flow_spec_tcp_udp at offset `o` of `v`. */
+export function decodeIbUverbsFlowSpecTcpUdp(v: DataView, o: number): IbUverbsFlowSpecTcpUdp {
+  return {
+    hdr: decodeIbUverbsFlowSpecHdr(v, o + 0),
+    val: decodeIbUverbsFlowTcpUdpFilter(v, o + 8),
+    mask: decodeIbUverbsFlowTcpUdpFilter(v, o + 12),
+  };
+}
+
+/** struct ib_uverbs_flow_ipv6_filter: IPv6 header fields a flow can match. */
+export interface IbUverbsFlowIpv6Filter {
+  /** Source address.; offset 0, 16 bytes */
+  srcIp: Uint8Array;
+  /** Destination address.; offset 16, 16 bytes */
+  dstIp: Uint8Array;
+  /** Flow label, big-endian, below 2^20 (else EINVAL).; offset 32, 4 bytes */
+  flowLabel: number;
+  /** Next header.; offset 36, 1 bytes */
+  nextHdr: number;
+  /** Traffic class.; offset 37, 1 bytes */
+  trafficClass: number;
+  /** Hop limit.; offset 38, 1 bytes */
+  hopLimit: number;
+  /** offset 39, 1 bytes */
+  reserved: number;
+}
+/** Input of struct ib_uverbs_flow_ipv6_filter: fields left out are zero. */
+export interface IbUverbsFlowIpv6FilterInit {
+  srcIp?: Uint8Array;
+  dstIp?: Uint8Array;
+  flowLabel?: number;
+  nextHdr?: number;
+  trafficClass?: number;
+  hopLimit?: number;
+  reserved?: number;
+}
+/** sizeof(struct ib_uverbs_flow_ipv6_filter). */
+export const IB_UVERBS_FLOW_IPV6_FILTER_SIZE = 40;
+/** Writes struct ib_uverbs_flow_ipv6_filter at offset `o` of `v` (40 bytes). */
+export function encodeIbUverbsFlowIpv6Filter(v: DataView, o: number, x: IbUverbsFlowIpv6FilterInit): void {
+  for (let i = 0; i < 16; i++) { const e = x.srcIp?.[i]; v.setUint8(o + 0 + i * 1, e ?? 0); }
+  for (let i = 0; i < 16; i++) { const e = x.dstIp?.[i]; v.setUint8(o + 16 + i * 1, e ?? 0); }
+  v.setUint32(o + 32, x.flowLabel ?? 0, true);
+  v.setUint8(o + 36, x.nextHdr ?? 0);
+  v.setUint8(o + 37, x.trafficClass ?? 0);
+  v.setUint8(o + 38, x.hopLimit ?? 0);
+  v.setUint8(o + 39, x.reserved ?? 0);
+}
+/** Reads struct ib_uverbs_flow_ipv6_filter at offset `o` of `v`. */
+export function decodeIbUverbsFlowIpv6Filter(v: DataView, o: number): IbUverbsFlowIpv6Filter {
+  return {
+    srcIp: copyBytes(v, o + 0, 16),
+    dstIp: copyBytes(v, o + 16, 16),
+    flowLabel: v.getUint32(o + 32, true),
+    nextHdr: v.getUint8(o + 36),
+    trafficClass: v.getUint8(o + 37),
+    hopLimit: v.getUint8(o + 38),
+    reserved: v.getUint8(o + 39),
+  };
+}
+
+/** struct ib_uverbs_flow_spec_ipv6: A flow spec matching IPv6 headers. */
+export interface IbUverbsFlowSpecIpv6 {
+  /** type, size and reserved; in C an anonymous union that also names these three fields directly.; offset 0, 8 bytes */
+  hdr: IbUverbsFlowSpecHdr;
+  /** The values to match.; offset 8, 40 bytes */
+  val: IbUverbsFlowIpv6Filter;
+  /** Which bits of val are matched.; offset 48, 40 bytes */
+  mask: IbUverbsFlowIpv6Filter;
+}
+/** Input of struct ib_uverbs_flow_spec_ipv6: fields left out are zero. */
+export interface IbUverbsFlowSpecIpv6Init {
+  hdr?: IbUverbsFlowSpecHdrInit;
+  val?: IbUverbsFlowIpv6FilterInit;
+  mask?: IbUverbsFlowIpv6FilterInit;
+}
+/** sizeof(struct ib_uverbs_flow_spec_ipv6). */
+export const IB_UVERBS_FLOW_SPEC_IPV6_SIZE = 88;
+/** Writes struct ib_uverbs_flow_spec_ipv6 at offset `o` of `v` (88 bytes). */
+export function encodeIbUverbsFlowSpecIpv6(v: DataView, o: number, x: IbUverbsFlowSpecIpv6Init): void {
+  encodeIbUverbsFlowSpecHdr(v, o + 0, x.hdr ?? {});
+  encodeIbUverbsFlowIpv6Filter(v, o + 8, x.val ?? {});
+  encodeIbUverbsFlowIpv6Filter(v, o + 48, x.mask ?? {});
+}
+/** Reads struct ib_uverbs_flow_spec_ipv6 at offset `o` of `v`. */
+export function decodeIbUverbsFlowSpecIpv6(v: DataView, o: number): IbUverbsFlowSpecIpv6 {
+  return {
+    hdr: decodeIbUverbsFlowSpecHdr(v, o + 0),
+    val: decodeIbUverbsFlowIpv6Filter(v, o + 8),
+    mask: decodeIbUverbsFlowIpv6Filter(v, o + 48),
+  };
+}
+
+/** struct ib_uverbs_flow_spec_action_tag: A flow action that tags matching packets. */
+export interface IbUverbsFlowSpecActionTag {
+  /** type, size and reserved; in C an anonymous union that also names these three fields directly.; offset 0, 8 bytes */
+  hdr: IbUverbsFlowSpecHdr;
+  /** The tag reported with each matching packet.; offset 8, 4 bytes */
+  tagId: number;
+  /** offset 12, 4 bytes */
+  reserved1: number;
+}
+/** Input of struct ib_uverbs_flow_spec_action_tag: fields left out are zero. */
+export interface IbUverbsFlowSpecActionTagInit {
+  hdr?: IbUverbsFlowSpecHdrInit;
+  tagId?: number;
+  reserved1?: number;
+}
+/** sizeof(struct ib_uverbs_flow_spec_action_tag). */
+export const IB_UVERBS_FLOW_SPEC_ACTION_TAG_SIZE = 16;
+/** Writes struct ib_uverbs_flow_spec_action_tag at offset `o` of `v` (16 bytes). */
+export function encodeIbUverbsFlowSpecActionTag(v: DataView, o: number, x: IbUverbsFlowSpecActionTagInit): void {
+  encodeIbUverbsFlowSpecHdr(v, o + 0, x.hdr ?? {});
+  v.setUint32(o + 8, x.tagId ?? 0, true);
+  v.setUint32(o + 12, x.reserved1 ?? 0, true);
+}
+/** Reads struct ib_uverbs_flow_spec_action_tag at offset `o` of `v`. */
+export function decodeIbUverbsFlowSpecActionTag(v: DataView, o: number): IbUverbsFlowSpecActionTag {
+  return {
+    hdr: decodeIbUverbsFlowSpecHdr(v, o + 0),
+    tagId: v.getUint32(o + 8, true),
+    reserved1: v.getUint32(o + 12, true),
+  };
+}
+
+/** struct ib_uverbs_flow_spec_action_drop: A flow action that drops matching packets. */
+export interface IbUverbsFlowSpecActionDrop {
+  /** type, size and reserved; in C an anonymous union that also names these three fields directly.; offset 0, 8 bytes */
+  hdr: IbUverbsFlowSpecHdr;
+}
+/** Input of struct ib_uverbs_flow_spec_action_drop: fields left out are zero. */
+export interface IbUverbsFlowSpecActionDropInit {
+  hdr?: IbUverbsFlowSpecHdrInit;
+}
+/** sizeof(struct ib_uverbs_flow_spec_action_drop). */
+export const IB_UVERBS_FLOW_SPEC_ACTION_DROP_SIZE = 8;
+/** Writes struct ib_uverbs_flow_spec_action_drop at offset `o` of `v` (8 bytes). */
+export function encodeIbUverbsFlowSpecActionDrop(v: DataView, o: number, x: IbUverbsFlowSpecActionDropInit): void {
+  encodeIbUverbsFlowSpecHdr(v, o + 0, x.hdr ?? {});
+}
+/** Reads struct ib_uverbs_flow_spec_action_drop at offset `o` of `v`. */
+export function decodeIbUverbsFlowSpecActionDrop(v: DataView, o: number): IbUverbsFlowSpecActionDrop {
+  return {
+    hdr: decodeIbUverbsFlowSpecHdr(v, o + 0),
+  };
+}
+
+/** struct ib_uverbs_flow_spec_action_handle: A flow action that applies a flow action object (e.g. ESP) to matching packets. */
+export interface IbUverbsFlowSpecActionHandle {
+  /** type, size and reserved; in C an anonymous union that also names these three fields directly.; offset 0, 8 bytes */
+  hdr: IbUverbsFlowSpecHdr;
+  /** The flow action; one that names no flow action answers EINVAL.; offset 8, 4 bytes */
+  handle: number;
+  /** offset 12, 4 bytes */
+  reserved1: number;
+}
+/** Input of struct ib_uverbs_flow_spec_action_handle: fields left out are zero. */
+export interface IbUverbsFlowSpecActionHandleInit {
+  hdr?: IbUverbsFlowSpecHdrInit;
+  handle?: number;
+  reserved1?: number;
+}
+/** sizeof(struct ib_uverbs_flow_spec_action_handle). */
+export const IB_UVERBS_FLOW_SPEC_ACTION_HANDLE_SIZE = 16;
+/** Writes struct ib_uverbs_flow_spec_action_handle at offset `o` of `v` (16 bytes). */
+export function encodeIbUverbsFlowSpecActionHandle(v: DataView, o: number, x: IbUverbsFlowSpecActionHandleInit): void {
+  encodeIbUverbsFlowSpecHdr(v, o + 0, x.hdr ?? {});
+  v.setUint32(o + 8, x.handle ?? 0, true);
+  v.setUint32(o + 12, x.reserved1 ?? 0, true);
+}
+/** Reads struct ib_uverbs_flow_spec_action_handle at offset `o` of `v`. */
+export function decodeIbUverbsFlowSpecActionHandle(v: DataView, o: number): IbUverbsFlowSpecActionHandle {
+  return {
+    hdr: decodeIbUverbsFlowSpecHdr(v, o + 0),
+    handle: v.getUint32(o + 8, true),
+    reserved1: v.getUint32(o + 12, true),
+  };
+}
+
+/** struct ib_uverbs_flow_spec_action_count: A flow action that counts matching packets in a counters object. */
+export interface IbUverbsFlowSpecActionCount {
+  /** type, size and reserved; in C an anonymous union that also names these three fields directly.; offset 0, 8 bytes */
+  hdr: IbUverbsFlowSpecHdr;
+  /** The counters object; one that names no counters object answers EINVAL.; offset 8, 4 bytes */
+  handle: number;
+  /** offset 12, 4 bytes */
+  reserved1: number;
+}
+/** Input of struct ib_uverbs_flow_spec_action_count: fields left out are zero. */
+export interface IbUverbsFlowSpecActionCountInit {
+  hdr?: IbUverbsFlowSpecHdrInit;
+  handle?: number;
+  reserved1?: number;
+}
+/** sizeof(struct ib_uverbs_flow_spec_action_count). */
+export const IB_UVERBS_FLOW_SPEC_ACTION_COUNT_SIZE = 16;
+/** Writes struct ib_uverbs_flow_spec_action_count at offset `o` of `v` (16 bytes). */
+export function encodeIbUverbsFlowSpecActionCount(v: DataView, o: number, x: IbUverbsFlowSpecActionCountInit): void {
+  encodeIbUverbsFlowSpecHdr(v, o + 0, x.hdr ?? {});
+  v.setUint32(o + 8, x.handle ?? 0, true);
+  v.setUint32(o + 12, x.reserved1 ?? 0, true);
+}
+/** Reads struct ib_uverbs_flow_spec_action_count at offset `o` of `v`. */
+export function decodeIbUverbsFlowSpecActionCount(v: DataView, o: number): IbUverbsFlowSpecActionCount {
+  return {
+    hdr: decodeIbUverbsFlowSpecHdr(v, o + 0),
+    handle: v.getUint32(o + 8, true),
+    reserved1: v.getUint32(o + 12, true),
+  };
+}
+
+/** struct ib_uverbs_flow_tunnel_filter: A VXLAN tunnel id a flow can match. */
+export interface IbUverbsFlowTunnelFilter {
+  /** The VNI, big-endian, below 2^24 (else EINVAL).; offset 0, 4 bytes */
+  tunnelId: number;
+}
+/** Input of struct ib_uverbs_flow_tunnel_filter: fields left out are zero. */
+export type IbUverbsFlowTunnelFilterInit = Partial<IbUverbsFlowTunnelFilter>;
+/** sizeof(struct ib_uverbs_flow_tunnel_filter). */
+export const IB_UVERBS_FLOW_TUNNEL_FILTER_SIZE = 4;
+/** Writes struct ib_uverbs_flow_tunnel_filter at offset `o` of `v` (4 bytes). */
+export function encodeIbUverbsFlowTunnelFilter(v: DataView, o: number, x: IbUverbsFlowTunnelFilterInit): void {
+  v.setUint32(o + 0, x.tunnelId ?? 0, true);
+}
+/** Reads struct ib_uverbs_flow_tunnel_filter at offset `o` of `v`. */
+export function decodeIbUverbsFlowTunnelFilter(v: DataView, o: number): IbUverbsFlowTunnelFilter {
+  return {
+    tunnelId: v.getUint32(o + 0, true),
+  };
+}
+
+/** struct ib_uverbs_flow_spec_tunnel: A flow spec matching VXLAN tunnels. */
+export interface IbUverbsFlowSpecTunnel {
+  /** type, size and reserved; in C an anonymous union that also names these three fields directly.; offset 0, 8 bytes */
+  hdr: IbUverbsFlowSpecHdr;
+  /** The values to match.; offset 8, 4 bytes */
+  val: IbUverbsFlowTunnelFilter;
+  /** Which bits of val are matched.; offset 12, 4 bytes */
+  mask: IbUverbsFlowTunnelFilter;
+}
+/** Input of struct ib_uverbs_flow_spec_tunnel: fields left out are zero. */
+export interface IbUverbsFlowSpecTunnelInit {
+  hdr?: IbUverbsFlowSpecHdrInit;
+  val?: IbUverbsFlowTunnelFilterInit;
+  mask?: IbUverbsFlowTunnelFilterInit;
+}
+/** sizeof(struct ib_uverbs_flow_spec_tunnel). */
+export const IB_UVERBS_FLOW_SPEC_TUNNEL_SIZE = 16;
+/** Writes struct ib_uverbs_flow_spec_tunnel at offset `o` of `v` (16 bytes). */
+export function encodeIbUverbsFlowSpecTunnel(v: DataView, o: number, x: IbUverbsFlowSpecTunnelInit): void {
+  encodeIbUverbsFlowSpecHdr(v, o + 0, x.hdr ?? {});
+  encodeIbUverbsFlowTunnelFilter(v, o + 8, x.val ?? {});
+  encodeIbUverbsFlowTunnelFilter(v, o + 12, x.mask ?? {});
+}
+/** Reads struct ib_uverbs_flow_spec_tunnel at offset `o` of `v`. */
+export function decodeIbUverbsFlowSpecTunnel(v: DataView, o: number): IbUverbsFlowSpecTunnel {
+  return {
+    hdr: decodeIbUverbsFlowSpecHdr(v, o + 0),
+    val: decodeIbUverbsFlowTunnelFilter(v, o + 8),
+    mask: decodeIbUverbsFlowTunnelFilter(v, o + 12),
+  };
+}
+
+/** struct ib_uverbs_flow_spec_esp_filter: IPsec ESP header fields a flow can match. */
+export interface IbUverbsFlowSpecEspFilter {
+  /** Security parameter index.; offset 0, 4 bytes */
+  spi: number;
+  /** Sequence number.; offset 4, 4 bytes */
+  seq: number;
+}
+/** Input of struct ib_uverbs_flow_spec_esp_filter: fields left out are zero. */
+export type IbUverbsFlowSpecEspFilterInit = Partial<IbUverbsFlowSpecEspFilter>;
+/** sizeof(struct ib_uverbs_flow_spec_esp_filter). */
+export const IB_UVERBS_FLOW_SPEC_ESP_FILTER_SIZE = 8;
+/** Writes struct ib_uverbs_flow_spec_esp_filter at offset `o` of `v` (8 bytes). */
+export function encodeIbUverbsFlowSpecEspFilter(v: DataView, o: number, x: IbUverbsFlowSpecEspFilterInit): void {
+  v.setUint32(o + 0, x.spi ?? 0, true);
+  v.setUint32(o + 4, x.seq ?? 0, true);
+}
+/** Reads struct ib_uverbs_flow_spec_esp_filter at offset `o` of `v`. */
+export function decodeIbUverbsFlowSpecEspFilter(v: DataView, o: number): IbUverbsFlowSpecEspFilter {
+  return {
+    spi: v.getUint32(o + 0, true),
+    seq: v.getUint32(o + 4, true),
+  };
+}
+
+/** struct ib_uverbs_flow_spec_esp: A flow spec matching IPsec ESP headers. */
+export interface IbUverbsFlowSpecEsp {
+  /** type, size and reserved; in C an anonymous union that also names these three fields directly.; offset 0, 8 bytes */
+  hdr: IbUverbsFlowSpecHdr;
+  /** The values to match.; offset 8, 8 bytes */
+  val: IbUverbsFlowSpecEspFilter;
+  /** Which bits of val are matched.; offset 16, 8 bytes */
+  mask: IbUverbsFlowSpecEspFilter;
+}
+/** Input of struct ib_uverbs_flow_spec_esp: fields left out are zero. */
+export interface IbUverbsFlowSpecEspInit {
+  hdr?: IbUverbsFlowSpecHdrInit;
+  val?: IbUverbsFlowSpecEspFilterInit;
+  mask?: IbUverbsFlowSpecEspFilterInit;
+}
+/** sizeof(struct ib_uverbs_flow_spec_esp). */
+export const IB_UVERBS_FLOW_SPEC_ESP_SIZE = 24;
+/** Writes struct ib_uverbs_flow_spec_esp at offset `o` of `v` (24 bytes). */
+export function encodeIbUverbsFlowSpecEsp(v: DataView, o: number, x: IbUverbsFlowSpecEspInit): void {
+  encodeIbUverbsFlowSpecHdr(v, o + 0, x.hdr ?? {});
+  encodeIbUverbsFlowSpecEspFilter(v, o + 8, x.val ?? {});
+  encodeIbUverbsFlowSpecEspFilter(v, o + 16, x.mask ?? {});
+}
+/** Reads struct ib_uverbs_flow_spec_esp at offset `o` of `v`. */
+export function decodeIbUverbsFlowSpecEsp(v: DataView, o: number): IbUverbsFlowSpecEsp {
+  return {
+    hdr: decodeIbUverbsFlowSpecHdr(v, o + 0),
+    val: decodeIbUverbsFlowSpecEspFilter(v, o + 8),
+    mask: decodeIbUverbsFlowSpecEspFilter(v, o + 16),
+  };
+}
+
+/** struct ib_uverbs_flow_gre_filter: GRE header fields a flow can match. */
+export interface IbUverbsFlowGreFilter {
+  /** The first 16 bits of the GRE header (checksum, key and sequence bits, version), big-endian.; offset 0, 2 bytes */
+  cKsRes0Ver: number;
+  /** Protocol type, big-endian.; offset 2, 2 bytes */
+  protocol: number;
+  /** Key, big-endian.; offset 4, 4 bytes */
+  key: number;
+}
+/** Input of struct ib_uverbs_flow_gre_filter: fields left out are zero. */
+export type IbUverbsFlowGreFilterInit = Partial<IbUverbsFlowGreFilter>;
+/** sizeof(struct ib_uverbs_flow_gre_filter). */
+export const IB_UVERBS_FLOW_GRE_FILTER_SIZE = 8;
+/** Writes struct ib_uverbs_flow_gre_filter at offset `o` of `v` (8 bytes). */
+export function encodeIbUverbsFlowGreFilter(v: DataView, o: number, x: IbUverbsFlowGreFilterInit): void {
+  v.setUint16(o + 0, x.cKsRes0Ver ?? 0, true);
+  v.setUint16(o + 2, x.protocol ?? 0, true);
+  v.setUint32(o + 4, x.key ?? 0, true);
+}
+/** Reads struct ib_uverbs_flow_gre_filter at offset `o` of `v`. */
+export function decodeIbUverbsFlowGreFilter(v: DataView, o: number): IbUverbsFlowGreFilter {
+  return {
+    cKsRes0Ver: v.getUint16(o + 0, true),
+    protocol: v.getUint16(o + 2, true),
+    key: v.getUint32(o + 4, true),
+  };
+}
+
+/** struct ib_uverbs_flow_spec_gre: A flow spec matching GRE headers. */
+export interface IbUverbsFlowSpecGre {
+  /** type, size and reserved; in C an anonymous union that also names these three fields directly.; offset 0, 8 bytes */
+  hdr: IbUverbsFlowSpecHdr;
+  /** The values to match.; offset 8, 8 bytes */
+  val: IbUverbsFlowGreFilter;
+  /** Which bits of val are matched.; offset 16, 8 bytes */
+  mask: IbUverbsFlowGreFilter;
+}
+/** Input of struct ib_uverbs_flow_spec_gre: fields left out are zero. */
+export interface IbUverbsFlowSpecGreInit {
+  hdr?: IbUverbsFlowSpecHdrInit;
+  val?: IbUverbsFlowGreFilterInit;
+  mask?: IbUverbsFlowGreFilterInit;
+}
+/** sizeof(struct ib_uverbs_flow_spec_gre). */
+export const IB_UVERBS_FLOW_SPEC_GRE_SIZE = 24;
+/** Writes struct ib_uverbs_flow_spec_gre at offset `o` of `v` (24 bytes). */
+export function encodeIbUverbsFlowSpecGre(v: DataView, o: number, x: IbUverbsFlowSpecGreInit): void {
+  encodeIbUverbsFlowSpecHdr(v, o + 0, x.hdr ?? {});
+  encodeIbUverbsFlowGreFilter(v, o + 8, x.val ?? {});
+  encodeIbUverbsFlowGreFilter(v, o + 16, x.mask ?? {});
+}
+/** Reads struct ib_uverbs_flow_spec_gre at offset `o` of `v`. */
+export function decodeIbUverbsFlowSpecGre(v: DataView, o: number): IbUverbsFlowSpecGre {
+  return {
+    hdr: decodeIbUverbsFlowSpecHdr(v, o + 0),
+    val: decodeIbUverbsFlowGreFilter(v, o + 8),
+    mask: decodeIbUverbsFlowGreFilter(v, o + 16),
+  };
+}
+
+/** struct ib_uverbs_flow_mpls_filter: An MPLS label a flow can match. */
+export interface IbUverbsFlowMplsFilter {
+  /** The whole label entry (label, traffic class, bottom of stack, TTL), big-endian.; offset 0, 4 bytes */
+  label: number;
+}
+/** Input of struct ib_uverbs_flow_mpls_filter: fields left out are zero. */
+export type IbUverbsFlowMplsFilterInit = Partial<IbUverbsFlowMplsFilter>;
+/** sizeof(struct ib_uverbs_flow_mpls_filter). */
+export const IB_UVERBS_FLOW_MPLS_FILTER_SIZE = 4;
+/** Writes struct ib_uverbs_flow_mpls_filter at offset `o` of `v` (4 bytes). */
+export function encodeIbUverbsFlowMplsFilter(v: DataView, o: number, x: IbUverbsFlowMplsFilterInit): void {
+  v.setUint32(o + 0, x.label ?? 0, true);
+}
+/** Reads struct ib_uverbs_flow_mpls_filter at offset `o` of `v`. */
+export function decodeIbUverbsFlowMplsFilter(v: DataView, o: number): IbUverbsFlowMplsFilter {
+  return {
+    label: v.getUint32(o + 0, true),
+  };
+}
+
+/** struct ib_uverbs_flow_spec_mpls: A flow spec matching MPLS labels. */
+export interface IbUverbsFlowSpecMpls {
+  /** type, size and reserved; in C an anonymous union that also names these three fields directly.; offset 0, 8 bytes */
+  hdr: IbUverbsFlowSpecHdr;
+  /** The values to match.; offset 8, 4 bytes */
+  val: IbUverbsFlowMplsFilter;
+  /** Which bits of val are matched.; offset 12, 4 bytes */
+  mask: IbUverbsFlowMplsFilter;
+}
+/** Input of struct ib_uverbs_flow_spec_mpls: fields left out are zero. */
+export interface IbUverbsFlowSpecMplsInit {
+  hdr?: IbUverbsFlowSpecHdrInit;
+  val?: IbUverbsFlowMplsFilterInit;
+  mask?: IbUverbsFlowMplsFilterInit;
+}
+/** sizeof(struct ib_uverbs_flow_spec_mpls). */
+export const IB_UVERBS_FLOW_SPEC_MPLS_SIZE = 16;
+/** Writes struct ib_uverbs_flow_spec_mpls at offset `o` of `v` (16 bytes). */
+export function encodeIbUverbsFlowSpecMpls(v: DataView, o: number, x: IbUverbsFlowSpecMplsInit): void {
+  encodeIbUverbsFlowSpecHdr(v, o + 0, x.hdr ?? {});
+  encodeIbUverbsFlowMplsFilter(v, o + 8, x.val ?? {});
+  encodeIbUverbsFlowMplsFilter(v, o + 12, x.mask ?? {});
+}
+/** Reads struct ib_uverbs_flow_spec_mpls at offset `o` of `v`. */
+export function decodeIbUverbsFlowSpecMpls(v: DataView, o: number): IbUverbsFlowSpecMpls {
+  return {
+    hdr: decodeIbUverbsFlowSpecHdr(v, o + 0),
+    val: decodeIbUverbsFlowMplsFilter(v, o + 8),
+    mask: decodeIbUverbsFlowMplsFilter(v, o + 12),
+  };
+}
+
+/** struct ib_uverbs_flow_attr: A steering rule: where it applies and how many specs follow. */
+export interface IbUverbsFlowAttr {
+  /** Rule type: the kernel's ib_flow_attr_type (normal, all default, multicast default, sniffer).; offset 0, 4 bytes */
+  type: number;
+  /** Total bytes of the specs that follow.; offset 4, 2 bytes */
+  size: number;
+  /** Rule priority.; offset 6, 2 bytes */
+  priority: number;
+  /** How many specs follow.; offset 8, 1 bytes */
+  numOfSpecs: number;
+  /** Must be zero (else EINVAL).; offset 9, 2 bytes */
+  reserved: Uint8Array;
+  /** The port the rule applies to.; offset 11, 1 bytes */
+  port: number;
+  /** The kernel's ib_flow_flags (e.g. don't trap, egress).; offset 12, 4 bytes */
+  flags: number;
+}
+/** Input of struct ib_uverbs_flow_attr: fields left out are zero. */
+export interface IbUverbsFlowAttrInit {
+  type?: number;
+  size?: number;
+  priority?: number;
+  numOfSpecs?: number;
+  reserved?: Uint8Array;
+  port?: number;
+  flags?: number;
+}
+/** sizeof(struct ib_uverbs_flow_attr). */
+export const IB_UVERBS_FLOW_ATTR_SIZE = 16;
+/** Writes struct ib_uverbs_flow_attr at offset `o` of `v` (16 bytes). */
+export function encodeIbUverbsFlowAttr(v: DataView, o: number, x: IbUverbsFlowAttrInit): void {
+  v.setUint32(o + 0, x.type ?? 0, true);
+  v.setUint16(o + 4, x.size ?? 0, true);
+  v.setUint16(o + 6, x.priority ?? 0, true);
+  v.setUint8(o + 8, x.numOfSpecs ?? 0);
+  for (let i = 0; i < 2; i++) { const e = x.reserved?.[i]; v.setUint8(o + 9 + i * 1, e ?? 0); }
+  v.setUint8(o + 11, x.port ?? 0);
+  v.setUint32(o + 12, x.flags ?? 0, true);
+}
+/** Reads struct ib_uverbs_flow_attr at offset `o` of `v`. */
+export function decodeIbUverbsFlowAttr(v: DataView, o: number): IbUverbsFlowAttr {
+  return {
+    type: v.getUint32(o + 0, true),
+    size: v.getUint16(o + 4, true),
+    priority: v.getUint16(o + 6, true),
+    numOfSpecs: v.getUint8(o + 8),
+    reserved: copyBytes(v, o + 9, 2),
+    port: v.getUint8(o + 11),
+    flags: v.getUint32(o + 12, true),
+  };
+}
+
+/** struct ib_uverbs_create_flow: Request of EX_CREATE_FLOW; the specs follow it. */
+export interface IbUverbsCreateFlow {
+  /** Must be zero (else EINVAL).; offset 0, 4 bytes */
+  compMask: number;
+  /** The QP matching packets go to.; offset 4, 4 bytes */
+  qpHandle: number;
+  /** The rule.; offset 8, 16 bytes */
+  flowAttr: IbUverbsFlowAttr;
+}
+/** Input of struct ib_uverbs_create_flow: fields left out are zero. */
+export interface IbUverbsCreateFlowInit {
+  compMask?: number;
+  qpHandle?: number;
+  flowAttr?: IbUverbsFlowAttrInit;
+}
+/** sizeof(struct ib_uverbs_create_flow). */
+export const IB_UVERBS_CREATE_FLOW_SIZE = 24;
+/** Writes struct ib_uverbs_create_flow at offset `o` of `v` (24 bytes). */
+export function encodeIbUverbsCreateFlow(v: DataView, o: number, x: IbUverbsCreateFlowInit): void {
+  v.setUint32(o + 0, x.compMask ?? 0, true);
+  v.setUint32(o + 4, x.qpHandle ?? 0, true);
+  encodeIbUverbsFlowAttr(v, o + 8, x.flowAttr ?? {});
+}
+/** Reads struct ib_uverbs_create_flow at offset `o` of `v`. */
+export function decodeIbUverbsCreateFlow(v: DataView, o: number): IbUverbsCreateFlow {
+  return {
+    compMask: v.getUint32(o + 0, true),
+    qpHandle: v.getUint32(o + 4, true),
+    flowAttr: decodeIbUverbsFlowAttr(v, o + 8),
+  };
+}
+
+/** struct ib_uverbs_create_flow_resp: Response of EX_CREATE_FLOW. */
+export interface IbUverbsCreateFlowResp {
+  /** Reserved; 0.; offset 0, 4 bytes */
+  compMask: number;
+  /** The new flow.; offset 4, 4 bytes */
+  flowHandle: number;
+}
+/** Input of struct ib_uverbs_create_flow_resp: fields left out are zero. */
+export type IbUverbsCreateFlowRespInit = Partial<IbUverbsCreateFlowResp>;
+/** sizeof(struct ib_uverbs_create_flow_resp). */
+export const IB_UVERBS_CREATE_FLOW_RESP_SIZE = 8;
+/** Writes struct ib_uverbs_create_flow_resp at offset `o` of `v` (8 bytes). */
+export function encodeIbUverbsCreateFlowResp(v: DataView, o: number, x: IbUverbsCreateFlowRespInit): void {
+  v.setUint32(o + 0, x.compMask ?? 0, true);
+  v.setUint32(o + 4, x.flowHandle ?? 0, true);
+}
+/** Reads struct ib_uverbs_create_flow_resp at offset `o` of `v`. */
+export function decodeIbUverbsCreateFlowResp(v: DataView, o: number): IbUverbsCreateFlowResp {
+  return {
+    compMask: v.getUint32(o + 0, true),
+    flowHandle: v.getUint32(o + 4, true),
+  };
+}
+
+/** struct ib_uverbs_destroy_flow: Request of EX_DESTROY_FLOW (no response). */
+export interface IbUverbsDestroyFlow {
+  /** Must be zero (else EINVAL).; offset 0, 4 bytes */
+  compMask: number;
+  /** The flow to remove.; offset 4, 4 bytes */
+  flowHandle: number;
+}
+/** Input of struct ib_uverbs_destroy_flow: fields left out are zero. */
+export type IbUverbsDestroyFlowInit = Partial<IbUverbsDestroyFlow>;
+/** sizeof(struct ib_uverbs_destroy_flow). */
+export const IB_UVERBS_DESTROY_FLOW_SIZE = 8;
+/** Writes struct ib_uverbs_destroy_flow at offset `o` of `v` (8 bytes). */
+export function encodeIbUverbsDestroyFlow(v: DataView, o: number, x: IbUverbsDestroyFlowInit): void {
+  v.setUint32(o + 0, x.compMask ?? 0, true);
+  v.setUint32(o + 4, x.flowHandle ?? 0, true);
+}
+/** Reads struct ib_uverbs_destroy_flow at offset `o` of `v`. */
+export function decodeIbUverbsDestroyFlow(v: DataView, o: number): IbUverbsDestroyFlow {
+  return {
+    compMask: v.getUint32(o + 0, true),
+    flowHandle: v.getUint32(o + 4, true),
+  };
+}
+
+/** struct ib_uverbs_cmd_hdr: The header every write() command starts with. in_words counts the whole write (this header included) in 4-byte words for a plain command; for an extended command in_words and out_words count only the core request and response, in 8-byte words, and ib_uverbs_ex_cmd_hdr follows. */
+export interface IbUverbsCmdHdr {
+  /** The command number (IB_USER_VERBS_CMD_* or IB_USER_VERBS_EX_CMD_*) in the low byte, plus IB_USER_VERBS_CMD_FLAG_EXTENDED for an extended command; any other bit answers EINVAL, a number the device does not implement EOPNOTSUPP.; offset 0, 4 bytes */
+  command: number;
+  /** Plain command: length of the whole write() in 4-byte words, which must equal the byte count written (else EINVAL). Extended command: length of the core request in 8-byte words.; offset 4, 2 bytes */
+  inWords: number;
+  /** Plain command: room at the response address in 4-byte words. Extended command: room for the core response in 8-byte words.; offset 6, 2 bytes */
+  outWords: number;
+}
+/** Input of struct ib_uverbs_cmd_hdr: fields left out are zero. */
+export type IbUverbsCmdHdrInit = Partial<IbUverbsCmdHdr>;
+/** sizeof(struct ib_uverbs_cmd_hdr). */
+export const IB_UVERBS_CMD_HDR_SIZE = 8;
+/** Writes struct ib_uverbs_cmd_hdr at offset `o` of `v` (8 bytes). */
+export function encodeIbUverbsCmdHdr(v: DataView, o: number, x: IbUverbsCmdHdrInit): void {
+  v.setUint32(o + 0, x.command ?? 0, true);
+  v.setUint16(o + 4, x.inWords ?? 0, true);
+  v.setUint16(o + 6, x.outWords ?? 0, true);
+}
+/** Reads struct ib_uverbs_cmd_hdr at offset `o` of `v`. */
+export function decodeIbUverbsCmdHdr(v: DataView, o: number): IbUverbsCmdHdr {
+  return {
+    command: v.getUint32(o + 0, true),
+    inWords: v.getUint16(o + 4, true),
+    outWords: v.getUint16(o + 6, true),
+  };
+}
+
+/** struct ib_uverbs_ex_cmd_hdr: The second header of an extended command (IB_USER_VERBS_CMD_FLAG_EXTENDED set), right after ib_uverbs_cmd_hdr: the response address and the sizes of the driver data. The write() length must be 8 * (in_words + provider_in_words) plus both headers (else EINVAL). */
+export interface IbUverbsExCmdHdr {
+  /** User space address of the core response, followed by the driver's response; 0 when the caller wants none, and then out_words and provider_out_words must be 0 (else EINVAL).; offset 0, 8 bytes */
+  response: bigint;
+  /** Length of the driver's request, in 8-byte words, after the core request.; offset 8, 2 bytes */
+  providerInWords: number;
+  /** Room for the driver's response, in 8-byte words, after the core response.; offset 10, 2 bytes */
+  providerOutWords: number;
+  /** Must be zero (else EINVAL).; offset 12, 4 bytes */
+  cmdHdrReserved: number;
+}
+/** Input of struct ib_uverbs_ex_cmd_hdr: fields left out are zero. */
+export interface IbUverbsExCmdHdrInit {
+  response?: number | bigint;
+  providerInWords?: number;
+  providerOutWords?: number;
+  cmdHdrReserved?: number;
+}
+/** sizeof(struct ib_uverbs_ex_cmd_hdr). */
+export const IB_UVERBS_EX_CMD_HDR_SIZE = 16;
+/** Writes struct ib_uverbs_ex_cmd_hdr at offset `o` of `v` (16 bytes). */
+export function encodeIbUverbsExCmdHdr(v: DataView, o: number, x: IbUverbsExCmdHdrInit): void {
+  putU64(v, o + 0, x.response ?? 0);
+  v.setUint16(o + 8, x.providerInWords ?? 0, true);
+  v.setUint16(o + 10, x.providerOutWords ?? 0, true);
+  v.setUint32(o + 12, x.cmdHdrReserved ?? 0, true);
+}
+/** Reads struct ib_uverbs_ex_cmd_hdr at offset `o` of `v`. */
+export function decodeIbUverbsExCmdHdr(v: DataView, o: number): IbUverbsExCmdHdr {
+  return {
+    response: v.getBigUint64(o + 0, true),
+    providerInWords: v.getUint16(o + 8, true),
+    providerOutWords: v.getUint16(o + 10, true),
+    cmdHdrReserved: v.getUint32(o + 12, true),
+  };
+}
+
+/** struct ib_uverbs_unsupported_cmd: Not a C struct: ib_user_verbs.h numbers a few commands (MODIFY_AH, QUERY_AH, REG_SMR, QUERY_MR, BIND_MW, PEEK_CQ) without declaring a layout for them, and Linux implements none of them. Declared here, 0 bytes long, as their request; the kernel accepts any well-formed header for them and answers EOPNOTSUPP. */
+export interface IbUverbsUnsupportedCmd {
+  /** No bytes (a zero-length array): these commands have no request layout.; offset 0, 0 bytes */
+  empty: Uint8Array;
+}
+/** Input of struct ib_uverbs_unsupported_cmd: fields left out are zero. */
+export interface IbUverbsUnsupportedCmdInit {
+  empty?: Uint8Array;
+}
+/** sizeof(struct ib_uverbs_unsupported_cmd). */
+export const IB_UVERBS_UNSUPPORTED_CMD_SIZE = 0;
+/** Writes struct ib_uverbs_unsupported_cmd at offset `o` of `v` (0 bytes). */
+export function encodeIbUverbsUnsupportedCmd(v: DataView, o: number, x: IbUverbsUnsupportedCmdInit): void {
+  for (let i = 0; i < 0; i++) { const e = x.empty?.[i]; v.setUint8(o + 0 + i * 1, e ?? 0); }
+}
+/** Reads struct ib_uverbs_unsupported_cmd at offset `o` of `v`. */
+export function decodeIbUverbsUnsupportedCmd(v: DataView, o: number): IbUverbsUnsupportedCmd {
+  return {
+    empty: copyBytes(v, o + 0, 0),
+  };
+}
+
+/** struct ib_uverbs_reg_mr: Request of REG_MR. */
+export interface IbUverbsRegMr {
+  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it).; offset 0, 8 bytes */
+  response: bigint;
+  /** User virtual address of the memory.; offset 8, 8 bytes */
+  start: bigint;
+  /** Length in bytes.; offset 16, 8 bytes */
+  length: bigint;
+  /** The address the device will use for the start of the region (usually start itself).; offset 24, 8 bytes */
+  hcaVa: bigint;
+  /** The PD the MR belongs to.; offset 32, 4 bytes */
+  pdHandle: number;
+  /** Access rights.; offset 36, 4 bytes; values of ib_uverbs_access_flags */
+  accessFlags: number;
+}
+/** Input of struct ib_uverbs_reg_mr: fields left out are zero. */
+export interface IbUverbsRegMrInit {
+  response?: number | bigint;
+  start?: number | bigint;
+  length?: number | bigint;
+  hcaVa?: number | bigint;
+  pdHandle?: number;
+  accessFlags?: number;
+}
+/** sizeof(struct ib_uverbs_reg_mr). */
+export const IB_UVERBS_REG_MR_SIZE = 40;
+/** Writes struct ib_uverbs_reg_mr at offset `o` of `v` (40 bytes). */
+export function encodeIbUverbsRegMr(v: DataView, o: number, x: IbUverbsRegMrInit): void {
+  putU64(v, o + 0, x.response ?? 0);
+  putU64(v, o + 8, x.start ?? 0);
+  putU64(v, o + 16, x.length ?? 0);
+  putU64(v, o + 24, x.hcaVa ?? 0);
+  v.setUint32(o + 32, x.pdHandle ?? 0, true);
+  v.setUint32(o + 36, x.accessFlags ?? 0, true);
+}
+/** Reads struct ib_uverbs_reg_mr at offset `o` of `v`. */
+export function decodeIbUverbsRegMr(v: DataView, o: number): IbUverbsRegMr {
+  return {
+    response: v.getBigUint64(o + 0, true),
+    start: v.getBigUint64(o + 8, true),
+    length: v.getBigUint64(o + 16, true),
+    hcaVa: v.getBigUint64(o + 24, true),
+    pdHandle: v.getUint32(o + 32, true),
+    accessFlags: v.getUint32(o + 36, true),
+  };
+}
+
+/** struct ib_uverbs_reg_mr_resp: Response of REG_MR. */
+export interface IbUverbsRegMrResp {
+  /** The new MR.; offset 0, 4 bytes */
+  mrHandle: number;
+  /** Key for local access in scatter/gather entries.; offset 4, 4 bytes */
+  lkey: number;
+  /** Key a remote peer uses for RDMA to this MR.; offset 8, 4 bytes */
+  rkey: number;
+}
+/** Input of struct ib_uverbs_reg_mr_resp: fields left out are zero. */
+export type IbUverbsRegMrRespInit = Partial<IbUverbsRegMrResp>;
+/** sizeof(struct ib_uverbs_reg_mr_resp). */
+export const IB_UVERBS_REG_MR_RESP_SIZE = 12;
+/** Writes struct ib_uverbs_reg_mr_resp at offset `o` of `v` (12 bytes). */
+export function encodeIbUverbsRegMrResp(v: DataView, o: number, x: IbUverbsRegMrRespInit): void {
+  v.setUint32(o + 0, x.mrHandle ?? 0, true);
+  v.setUint32(o + 4, x.lkey ?? 0, true);
+  v.setUint32(o + 8, x.rkey ?? 0, true);
+}
+/** Reads struct ib_uverbs_reg_mr_resp at offset `o` of `v`. */
+export function decodeIbUverbsRegMrResp(v: DataView, o: number): IbUverbsRegMrResp {
+  return {
+    mrHandle: v.getUint32(o + 0, true),
+    lkey: v.getUint32(o + 4, true),
+    rkey: v.getUint32(o + 8, true),
+  };
+}
+
+/** struct ib_uverbs_rereg_mr: Request of REREG_MR. */
+export interface IbUverbsReregMr {
+  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it).; offset 0, 8 bytes */
+  response: bigint;
+  /** The MR to change, locked exclusively.; offset 8, 4 bytes */
+  mrHandle: number;
+  /** What to change: bit 0 the translation (start, length, hca_va), bit 1 the PD, bit 2 the access (the kernel's IB_MR_REREG_TRANS, _PD, _ACCESS).; offset 12, 4 bytes */
+  flags: number;
+  /** New user address (with bit 0 of flags).; offset 16, 8 bytes */
+  start: bigint;
+  /** New length (with bit 0 of flags).; offset 24, 8 bytes */
+  length: bigint;
+  /** New device address (with bit 0 of flags).; offset 32, 8 bytes */
+  hcaVa: bigint;
+  /** New PD (read only with bit 1 of flags; then a handle that names no PD answers EINVAL).; offset 40, 4 bytes */
+  pdHandle: number;
+  /** New access rights (with bit 2 of flags).; offset 44, 4 bytes; values of ib_uverbs_access_flags */
+  accessFlags: number;
+}
+/** Input of struct ib_uverbs_rereg_mr: fields left out are zero. */
+export interface IbUverbsReregMrInit {
+  response?: number | bigint;
+  mrHandle?: number;
+  flags?: number;
+  start?: number | bigint;
+  length?: number | bigint;
+  hcaVa?: number | bigint;
+  pdHandle?: number;
+  accessFlags?: number;
+}
+/** sizeof(struct ib_uverbs_rereg_mr). */
+export const IB_UVERBS_REREG_MR_SIZE = 48;
+/** Writes struct ib_uverbs_rereg_mr at offset `o` of `v` (48 bytes). */
+export function encodeIbUverbsReregMr(v: DataView, o: number, x: IbUverbsReregMrInit): void {
+  putU64(v, o + 0, x.response ?? 0);
+  v.setUint32(o + 8, x.mrHandle ?? 0, true);
+  v.setUint32(o + 12, x.flags ?? 0, true);
+  putU64(v, o + 16, x.start ?? 0);
+  putU64(v, o + 24, x.length ?? 0);
+  putU64(v, o + 32, x.hcaVa ?? 0);
+  v.setUint32(o + 40, x.pdHandle ?? 0, true);
+  v.setUint32(o + 44, x.accessFlags ?? 0, true);
+}
+/** Reads struct ib_uverbs_rereg_mr at offset `o` of `v`. */
+export function decodeIbUverbsReregMr(v: DataView, o: number): IbUverbsReregMr {
+  return {
+    response: v.getBigUint64(o + 0, true),
+    mrHandle: v.getUint32(o + 8, true),
+    flags: v.getUint32(o + 12, true),
+    start: v.getBigUint64(o + 16, true),
+    length: v.getBigUint64(o + 24, true),
+    hcaVa: v.getBigUint64(o + 32, true),
+    pdHandle: v.getUint32(o + 40, true),
+    accessFlags: v.getUint32(o + 44, true),
+  };
+}
+
+/** struct ib_uverbs_rereg_mr_resp: Response of REREG_MR. */
+export interface IbUverbsReregMrResp {
+  /** The MR's lkey after the change.; offset 0, 4 bytes */
+  lkey: number;
+  /** The MR's rkey after the change.; offset 4, 4 bytes */
+  rkey: number;
+}
+/** Input of struct ib_uverbs_rereg_mr_resp: fields left out are zero. */
+export interface IbUverbsReregMrRespInit {
+  lkey?: number;
+  rkey?: number;
+}
+/** sizeof(struct ib_uverbs_rereg_mr_resp). */
+export const IB_UVERBS_REREG_MR_RESP_SIZE = 8;
+/** Writes struct ib_uverbs_rereg_mr_resp at offset `o` of `v` (8 bytes). */
+export function encodeIbUverbsReregMrResp(v: DataView, o: number, x: IbUverbsReregMrRespInit): void {
+  v.setUint32(o + 0, x.lkey ?? 0, true);
+  v.setUint32(o + 4, x.rkey ?? 0, true);
+}
+/** Reads struct ib_uverbs_rereg_mr_resp at offset `o` of `v`. */
+export function decodeIbUverbsReregMrResp(v: DataView, o: number): IbUverbsReregMrResp {
+  return {
+    lkey: v.getUint32(o + 0, true),
+    rkey: v.getUint32(o + 4, true),
+  };
+}
+
+/** struct ib_uverbs_dereg_mr: Request of DEREG_MR (no response). */
+export interface IbUverbsDeregMr {
+  /** The MR to deregister.; offset 0, 4 bytes */
+  mrHandle: number;
+}
+/** Input of struct ib_uverbs_dereg_mr: fields left out are zero. */
+export type IbUverbsDeregMrInit = Partial<IbUverbsDeregMr>;
+/** sizeof(struct ib_uverbs_dereg_mr). */
+export const IB_UVERBS_DEREG_MR_SIZE = 4;
+/** Writes struct ib_uverbs_dereg_mr at offset `o` of `v` (4 bytes). */
+export function encodeIbUverbsDeregMr(v: DataView, o: number, x: IbUverbsDeregMrInit): void {
+  v.setUint32(o + 0, x.mrHandle ?? 0, true);
+}
+/** Reads struct ib_uverbs_dereg_mr at offset `o` of `v`. */
+export function decodeIbUverbsDeregMr(v: DataView, o: number): IbUverbsDeregMr {
+  return {
+    mrHandle: v.getUint32(o + 0, true),
+  };
+}
+
+/** struct ib_uverbs_alloc_mw: Request of ALLOC_MW. */
+export interface IbUverbsAllocMw {
+  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it).; offset 0, 8 bytes */
+  response: bigint;
+  /** The PD the window belongs to.; offset 8, 4 bytes */
+  pdHandle: number;
+  /** Window type: 1 or 2.; offset 12, 1 bytes */
+  mwType: number;
+  /** offset 13, 3 bytes */
+  reserved: Uint8Array;
+}
+/** Input of struct ib_uverbs_alloc_mw: fields left out are zero. */
+export interface IbUverbsAllocMwInit {
+  response?: number | bigint;
+  pdHandle?: number;
+  mwType?: number;
+  reserved?: Uint8Array;
+}
+/** sizeof(struct ib_uverbs_alloc_mw). */
+export const IB_UVERBS_ALLOC_MW_SIZE = 16;
+/** Writes struct ib_uverbs_alloc_mw at offset `o` of `v` (16 bytes). */
+export function encodeIbUverbsAllocMw(v: DataView, o: number, x: IbUverbsAllocMwInit): void {
+  putU64(v, o + 0, x.response ?? 0);
+  v.setUint32(o + 8, x.pdHandle ?? 0, true);
+  v.setUint8(o + 12, x.mwType ?? 0);
+  for (let i = 0; i < 3; i++) { const e = x.reserved?.[i]; v.setUint8(o + 13 + i * 1, e ?? 0); }
+}
+/** Reads struct ib_uverbs_alloc_mw at offset `o` of `v`. */
+export function decodeIbUverbsAllocMw(v: DataView, o: number): IbUverbsAllocMw {
+  return {
+    response: v.getBigUint64(o + 0, true),
+    pdHandle: v.getUint32(o + 8, true),
+    mwType: v.getUint8(o + 12),
+    reserved: copyBytes(v, o + 13, 3),
+  };
+}
+
+/** struct ib_uverbs_alloc_mw_resp: Response of ALLOC_MW. */
+export interface IbUverbsAllocMwResp {
+  /** The new MW.; offset 0, 4 bytes */
+  mwHandle: number;
+  /** The window's initial rkey.; offset 4, 4 bytes */
+  rkey: number;
+}
+/** Input of struct ib_uverbs_alloc_mw_resp: fields left out are zero. */
+export interface IbUverbsAllocMwRespInit {
+  mwHandle?: number;
+  rkey?: number;
+}
+/** sizeof(struct ib_uverbs_alloc_mw_resp). */
+export const IB_UVERBS_ALLOC_MW_RESP_SIZE = 8;
+/** Writes struct ib_uverbs_alloc_mw_resp at offset `o` of `v` (8 bytes). */
+export function encodeIbUverbsAllocMwResp(v: DataView, o: number, x: IbUverbsAllocMwRespInit): void {
+  v.setUint32(o + 0, x.mwHandle ?? 0, true);
+  v.setUint32(o + 4, x.rkey ?? 0, true);
+}
+/** Reads struct ib_uverbs_alloc_mw_resp at offset `o` of `v`. */
+export function decodeIbUverbsAllocMwResp(v: DataView, o: number): IbUverbsAllocMwResp {
+  return {
+    mwHandle: v.getUint32(o + 0, true),
+    rkey: v.getUint32(o + 4, true),
+  };
+}
+
+/** struct ib_uverbs_dealloc_mw: Request of DEALLOC_MW (no response). */
+export interface IbUverbsDeallocMw {
+  /** The MW to free.; offset 0, 4 bytes */
+  mwHandle: number;
+}
+/** Input of struct ib_uverbs_dealloc_mw: fields left out are zero. */
+export type IbUverbsDeallocMwInit = Partial<IbUverbsDeallocMw>;
+/** sizeof(struct ib_uverbs_dealloc_mw). */
+export const IB_UVERBS_DEALLOC_MW_SIZE = 4;
+/** Writes struct ib_uverbs_dealloc_mw at offset `o` of `v` (4 bytes). */
+export function encodeIbUverbsDeallocMw(v: DataView, o: number, x: IbUverbsDeallocMwInit): void {
+  v.setUint32(o + 0, x.mwHandle ?? 0, true);
+}
+/** Reads struct ib_uverbs_dealloc_mw at offset `o` of `v`. */
+export function decodeIbUverbsDeallocMw(v: DataView, o: number): IbUverbsDeallocMw {
+  return {
+    mwHandle: v.getUint32(o + 0, true),
+  };
+}
+
+/** struct ib_uverbs_alloc_pd: Request of ALLOC_PD. */
+export interface IbUverbsAllocPd {
+  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it).; offset 0, 8 bytes */
+  response: bigint;
+}
+/** Input of struct ib_uverbs_alloc_pd: fields left out are zero. */
+export interface IbUverbsAllocPdInit {
+  response?: number | bigint;
+}
+/** sizeof(struct ib_uverbs_alloc_pd). */
+export const IB_UVERBS_ALLOC_PD_SIZE = 8;
+/** Writes struct ib_uverbs_alloc_pd at offset `o` of `v` (8 bytes). */
+export function encodeIbUverbsAllocPd(v: DataView, o: number, x: IbUverbsAllocPdInit): void {
+  putU64(v, o + 0, x.response ?? 0);
+}
+/** Reads struct ib_uverbs_alloc_pd at offset `o` of `v`. */
+export function decodeIbUverbsAllocPd(v: DataView, o: number): IbUverbsAllocPd {
+  return {
+    response: v.getBigUint64(o + 0, true),
+  };
+}
+
+/** struct ib_uverbs_alloc_pd_resp: Response of ALLOC_PD. */
+export interface IbUverbsAllocPdResp {
+  /** The new PD.; offset 0, 4 bytes */
+  pdHandle: number;
+}
+/** Input of struct ib_uverbs_alloc_pd_resp: fields left out are zero. */
+export type IbUverbsAllocPdRespInit = Partial<IbUverbsAllocPdResp>;
+/** sizeof(struct ib_uverbs_alloc_pd_resp). */
+export const IB_UVERBS_ALLOC_PD_RESP_SIZE = 4;
+/** Writes struct ib_uverbs_alloc_pd_resp at offset `o` of `v` (4 bytes). */
+export function encodeIbUverbsAllocPdResp(v: DataView, o: number, x: IbUverbsAllocPdRespInit): void {
+  v.setUint32(o + 0, x.pdHandle ?? 0, true);
+}
+/** Reads struct ib_uverbs_alloc_pd_resp at offset `o` of `v`. */
+export function decodeIbUverbsAllocPdResp(v: DataView, o: number): IbUverbsAllocPdResp {
+  return {
+    pdHandle: v.getUint32(o + 0, true),
+  };
+}
+
+/** struct ib_uverbs_dealloc_pd: Request of DEALLOC_PD (no response). */
+export interface IbUverbsDeallocPd {
+  /** The PD to free.; offset 0, 4 bytes */
+  pdHandle: number;
+}
+/** Input of struct ib_uverbs_dealloc_pd: fields left out are zero. */
+export type IbUverbsDeallocPdInit = Partial<IbUverbsDeallocPd>;
+/** sizeof(struct ib_uverbs_dealloc_pd). */
+export const IB_UVERBS_DEALLOC_PD_SIZE = 4;
+/** Writes struct ib_uverbs_dealloc_pd at offset `o` of `v` (4 bytes). */
+export function encodeIbUverbsDeallocPd(v: DataView, o: number, x: IbUverbsDeallocPdInit): void {
+  v.setUint32(o + 0, x.pdHandle ?? 0, true);
+}
+/** Reads struct ib_uverbs_dealloc_pd at offset `o` of `v`. */
+export function decodeIbUverbsDeallocPd(v: DataView, o: number): IbUverbsDeallocPd {
+  return {
+    pdHandle: v.getUint32(o + 0, true),
+  };
+}
+
+/** struct ib_uverbs_create_qp: Request of CREATE_QP. */
+export interface IbUverbsCreateQp {
+  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it).; offset 0, 8 bytes */
+  response: bigint;
+  /** An opaque value returned with the QP's async events.; offset 8, 8 bytes */
+  userHandle: bigint;
+  /** The PD of the QP (for an XRC_TGT QP, the XRCD).; offset 16, 4 bytes */
+  pdHandle: number;
+  /** The CQ for send completions.; offset 20, 4 bytes */
+  sendCqHandle: number;
+  /** The CQ for receive completions (may equal send_cq_handle).; offset 24, 4 bytes */
+  recvCqHandle: number;
+  /** The SRQ to receive from, read only when is_srq is set; an XRC SRQ answers EINVAL.; offset 28, 4 bytes */
+  srqHandle: number;
+  /** Send queue size requested.; offset 32, 4 bytes */
+  maxSendWr: number;
+  /** Receive queue size requested.; offset 36, 4 bytes */
+  maxRecvWr: number;
+  /** Scatter/gather entries per send work request.; offset 40, 4 bytes */
+  maxSendSge: number;
+  /** Scatter/gather entries per receive work request.; offset 44, 4 bytes */
+  maxRecvSge: number;
+  /** Bytes of inline data per send work request.; offset 48, 4 bytes */
+  maxInlineData: number;
+  /** Non-zero: every send work request generates a completion.; offset 52, 1 bytes */
+  sqSigAll: number;
+  /** The transport.; offset 53, 1 bytes; values of ib_uverbs_qp_type */
+  qpType: number;
+  /** Non-zero: receive from srq_handle.; offset 54, 1 bytes */
+  isSrq: number;
+  /** offset 55, 1 bytes */
+  reserved: number;
+}
+/** Input of struct ib_uverbs_create_qp: fields left out are zero. */
+export interface IbUverbsCreateQpInit {
+  response?: number | bigint;
+  userHandle?: number | bigint;
+  pdHandle?: number;
+  sendCqHandle?: number;
+  recvCqHandle?: number;
+  srqHandle?: number;
+  maxSendWr?: number;
+  maxRecvWr?: number;
+  maxSendSge?: number;
+  maxRecvSge?: number;
+  maxInlineData?: number;
+  sqSigAll?: number;
+  qpType?: number;
+  isSrq?: number;
+  reserved?: number;
+}
+/** sizeof(struct ib_uverbs_create_qp). */
+export const IB_UVERBS_CREATE_QP_SIZE = 56;
+/** Writes struct ib_uverbs_create_qp at offset `o` of `v` (56 bytes). */
+export function encodeIbUverbsCreateQp(v: DataView, o: number, x: IbUverbsCreateQpInit): void {
+  putU64(v, o + 0, x.response ?? 0);
+  putU64(v, o + 8, x.userHandle ?? 0);
+  v.setUint32(o + 16, x.pdHandle ?? 0, true);
+  v.setUint32(o + 20, x.sendCqHandle ?? 0, true);
+  v.setUint32(o + 24, x.recvCqHandle ?? 0, true);
+  v.setUint32(o + 28, x.srqHandle ?? 0, true);
+  v.setUint32(o + 32, x.maxSendWr ?? 0, true);
+  v.setUint32(o + 36, x.maxRecvWr ?? 0, true);
+  v.setUint32(o + 40, x.maxSendSge ?? 0, true);
+  v.setUint32(o + 44, x.maxRecvSge ?? 0, true);
+  v.setUint32(o + 48, x.maxInlineData ?? 0, true);
+  v.setUint8(o + 52, x.sqSigAll ?? 0);
+  v.setUint8(o + 53, x.qpType ?? 0);
+  v.setUint8(o + 54, x.isSrq ?? 0);
+  v.setUint8(o + 55, x.reserved ?? 0);
+}
+/** Reads struct ib_uverbs_create_qp at offset `o` of `v`. */
+export function decodeIbUverbsCreateQp(v: DataView, o: number): IbUverbsCreateQp {
+  return {
+    response: v.getBigUint64(o + 0, true),
+    userHandle: v.getBigUint64(o + 8, true),
+    pdHandle: v.getUint32(o + 16, true),
+    sendCqHandle: v.getUint32(o + 20, true),
+    recvCqHandle: v.getUint32(o + 24, true),
+    srqHandle: v.getUint32(o + 28, true),
+    maxSendWr: v.getUint32(o + 32, true),
+    maxRecvWr: v.getUint32(o + 36, true),
+    maxSendSge: v.getUint32(o + 40, true),
+    maxRecvSge: v.getUint32(o + 44, true),
+    maxInlineData: v.getUint32(o + 48, true),
+    sqSigAll: v.getUint8(o + 52),
+    qpType: v.getUint8(o + 53),
+    isSrq: v.getUint8(o + 54),
+    reserved: v.getUint8(o + 55),
+  };
+}
+
+/** struct ib_uverbs_ex_create_qp: Request of EX_CREATE_QP: the fields of ib_uverbs_create_qp without the response address, then the extensions. */
+export interface IbUverbsExCreateQp {
+  /** An opaque value returned with the QP's async events.; offset 0, 8 bytes */
+  userHandle: bigint;
+  /** The PD of the QP (for an XRC_TGT QP, the XRCD).; offset 8, 4 bytes */
+  pdHandle: number;
+  /** The CQ for send completions (not read when an indirection table is given and max_send_wr is 0).; offset 12, 4 bytes */
+  sendCqHandle: number;
+  /** The CQ for receive completions (not read with an indirection table).; offset 16, 4 bytes */
+  recvCqHandle: number;
+  /** The SRQ to receive from, read only when is_srq is set.; offset 20, 4 bytes */
+  srqHandle: number;
+  /** Send queue size requested.; offset 24, 4 bytes */
+  maxSendWr: number;
+  /** Receive queue size requested.; offset 28, 4 bytes */
+  maxRecvWr: number;
+  /** Scatter/gather entries per send work request.; offset 32, 4 bytes */
+  maxSendSge: number;
+  /** Scatter/gather entries per receive work request.; offset 36, 4 bytes */
+  maxRecvSge: number;
+  /** Bytes of inline data per send work request.; offset 40, 4 bytes */
+  maxInlineData: number;
+  /** Non-zero: every send work request generates a completion.; offset 44, 1 bytes */
+  sqSigAll: number;
+  /** The transport.; offset 45, 1 bytes; values of ib_uverbs_qp_type */
+  qpType: number;
+  /** Non-zero: receive from srq_handle.; offset 46, 1 bytes */
+  isSrq: number;
+  /** Must be zero (else EINVAL).; offset 47, 1 bytes */
+  reserved: number;
+  /** Which optional fields are valid.; offset 48, 4 bytes; values of ib_uverbs_create_qp_mask */
+  compMask: number;
+  /** Creation flags, the kernel's IB_QP_CREATE_* bits: block multicast loopback, cross channel, managed send/recv, scatter FCS, CVLAN stripping, source QPN, PCI write end padding; others answer EINVAL.; offset 52, 4 bytes */
+  createFlags: number;
+  /** The receive WQ indirection table, read when comp_mask has IB_UVERBS_CREATE_QP_MASK_IND_TABLE.; offset 56, 4 bytes */
+  rwqIndTblHandle: number;
+  /** The QP number to send as, with the source QPN create flag.; offset 60, 4 bytes */
+  sourceQpn: number;
+}
+/** Input of struct ib_uverbs_ex_create_qp: fields left out are zero. */
+export interface IbUverbsExCreateQpInit {
+  userHandle?: number | bigint;
+  pdHandle?: number;
+  sendCqHandle?: number;
+  recvCqHandle?: number;
+  srqHandle?: number;
+  maxSendWr?: number;
+  maxRecvWr?: number;
+  maxSendSge?: number;
+  maxRecvSge?: number;
+  maxInlineData?: number;
+  sqSigAll?: number;
+  qpType?: number;
+  isSrq?: number;
+  reserved?: number;
+  compMask?: number;
+  createFlags?: number;
+  rwqIndTblHandle?: number;
+  sourceQpn?: number;
+}
+/** sizeof(struct ib_uverbs_ex_create_qp). */
+export const IB_UVERBS_EX_CREATE_QP_SIZE = 64;
+/** Writes struct ib_uverbs_ex_create_qp at offset `o` of `v` (64 bytes). */
+export function encodeIbUverbsExCreateQp(v: DataView, o: number, x: IbUverbsExCreateQpInit): void {
+  putU64(v, o + 0, x.userHandle ?? 0);
+  v.setUint32(o + 8, x.pdHandle ?? 0, true);
+  v.setUint32(o + 12, x.sendCqHandle ?? 0, true);
+  v.setUint32(o + 16, x.recvCqHandle ?? 0, true);
+  v.setUint32(o + 20, x.srqHandle ?? 0, true);
+  v.setUint32(o + 24, x.maxSendWr ?? 0, true);
+  v.setUint32(o + 28, x.maxRecvWr ?? 0, true);
+  v.setUint32(o + 32, x.maxSendSge ?? 0, true);
+  v.setUint32(o + 36, x.maxRecvSge ?? 0, true);
+  v.setUint32(o + 40, x.maxInlineData ?? 0, true);
+  v.setUint8(o + 44, x.sqSigAll ?? 0);
+  v.setUint8(o + 45, x.qpType ?? 0);
+  v.setUint8(o + 46, x.isSrq ?? 0);
+  v.setUint8(o + 47, x.reserved ?? 0);
+  v.setUint32(o + 48, x.compMask ?? 0, true);
+  v.setUint32(o + 52, x.createFlags ?? 0, true);
+  v.setUint32(o + 56, x.rwqIndTblHandle ?? 0, true);
+  v.setUint32(o + 60, x.sourceQpn ?? 0, true);
+}
+/** Reads struct ib_uverbs_ex_create_qp at offset `o` of `v`. */
+export function decodeIbUverbsExCreateQp(v: DataView, o: number): IbUverbsExCreateQp {
+  return {
+    userHandle: v.getBigUint64(o + 0, true),
+    pdHandle: v.getUint32(o + 8, true),
+    sendCqHandle: v.getUint32(o + 12, true),
+    recvCqHandle: v.getUint32(o + 16, true),
+    srqHandle: v.getUint32(o + 20, true),
+    maxSendWr: v.getUint32(o + 24, true),
+    maxRecvWr: v.getUint32(o + 28, true),
+    maxSendSge: v.getUint32(o + 32, true),
+    maxRecvSge: v.getUint32(o + 36, true),
+    maxInlineData: v.getUint32(o + 40, true),
+    sqSigAll: v.getUint8(o + 44),
+    qpType: v.getUint8(o + 45),
+    isSrq: v.getUint8(o + 46),
+    reserved: v.getUint8(o + 47),
+    compMask: v.getUint32(o + 48, true),
+    createFlags: v.getUint32(o + 52, true),
+    rwqIndTblHandle: v.getUint32(o + 56, true),
+    sourceQpn: v.getUint32(o + 60, true),
+  };
+}
+
+/** struct ib_uverbs_open_qp: Request of OPEN_QP; the response is ib_uverbs_create_qp_resp. */
+export interface IbUverbsOpenQp {
+  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it).; offset 0, 8 bytes */
+  response: bigint;
+  /** An opaque value returned with the QP's async events.; offset 8, 8 bytes */
+  userHandle: bigint;
+  /** Despite its name, the XRCD the QP was created in.; offset 16, 4 bytes */
+  pdHandle: number;
+  /** Number of the QP to open.; offset 20, 4 bytes */
+  qpn: number;
+  /** The QP's transport (XRC_TGT).; offset 24, 1 bytes; values of ib_uverbs_qp_type */
+  qpType: number;
+  /** offset 25, 7 bytes */
+  reserved: Uint8Array;
+}
+/** Input of struct ib_uverbs_open_qp: fields left out are zero. */
+export interface IbUverbsOpenQpInit {
+  response?: number | bigint;
+  userHandle?: number | bigint;
+  pdHandle?: number;
+  qpn?: number;
+  qpType?: number;
+  reserved?: Uint8Array;
+}
+/** sizeof(struct ib_uverbs_open_qp). */
+export const IB_UVERBS_OPEN_QP_SIZE = 32;
+/** Writes struct ib_uverbs_open_qp at offset `o` of `v` (32 bytes). */
+export function encodeIbUverbsOpenQp(v: DataView, o: number, x: IbUverbsOpenQpInit): void {
+  putU64(v, o + 0, x.response ?? 0);
+  putU64(v, o + 8, x.userHandle ?? 0);
+  v.setUint32(o + 16, x.pdHandle ?? 0, true);
+  v.setUint32(o + 20, x.qpn ?? 0, true);
+  v.setUint8(o + 24, x.qpType ?? 0);
+  for (let i = 0; i < 7; i++) { const e = x.reserved?.[i]; v.setUint8(o + 25 + i * 1, e ?? 0); }
+}
+/** Reads struct ib_uverbs_open_qp at offset `o` of `v`. */
+export function decodeIbUverbsOpenQp(v: DataView, o: number): IbUverbsOpenQp {
+  return {
+    response: v.getBigUint64(o + 0, true),
+    userHandle: v.getBigUint64(o + 8, true),
+    pdHandle: v.getUint32(o + 16, true),
+    qpn: v.getUint32(o + 20, true),
+    qpType: v.getUint8(o + 24),
+    reserved: copyBytes(v, o + 25, 7),
+  };
+}
+
+/** struct ib_uverbs_create_qp_resp: Response of CREATE_QP and OPEN_QP; also the start of ib_uverbs_ex_create_qp_resp. */
+export interface IbUverbsCreateQpResp {
+  /** The new QP.; offset 0, 4 bytes */
+  qpHandle: number;
+  /** The QP number peers address.; offset 4, 4 bytes */
+  qpn: number;
+  /** Send queue size granted.; offset 8, 4 bytes */
+  maxSendWr: number;
+  /** Receive queue size granted.; offset 12, 4 bytes */
+  maxRecvWr: number;
+  /** Scatter/gather entries per send work request granted.; offset 16, 4 bytes */
+  maxSendSge: number;
+  /** Scatter/gather entries per receive work request granted.; offset 20, 4 bytes */
+  maxRecvSge: number;
+  /** Inline data size granted.; offset 24, 4 bytes */
+  maxInlineData: number;
+  /** offset 28, 4 bytes */
+  reserved: number;
+}
+/** Input of struct ib_uverbs_create_qp_resp: fields left out are zero. */
+export type IbUverbsCreateQpRespInit = Partial<IbUverbsCreateQpResp>;
+/** sizeof(struct ib_uverbs_create_qp_resp). */
+export const IB_UVERBS_CREATE_QP_RESP_SIZE = 32;
+/** Writes struct ib_uverbs_create_qp_resp at offset `o` of `v` (32 bytes). */
+export function encodeIbUverbsCreateQpResp(v: DataView, o: number, x: IbUverbsCreateQpRespInit): void {
+  v.setUint32(o + 0, x.qpHandle ?? 0, true);
+  v.setUint32(o + 4, x.qpn ?? 0, true);
+  v.setUint32(o + 8, x.maxSendWr ?? 0, true);
+  v.setUint32(o + 12, x.maxRecvWr ?? 0, true);
+  v.setUint32(o + 16, x.maxSendSge ?? 0, true);
+  v.setUint32(o + 20, x.maxRecvSge ?? 0, true);
+  v.setUint32(o + 24, x.maxInlineData ?? 0, true);
+  v.setUint32(o + 28, x.reserved ?? 0, true);
+}
+/** Reads struct ib_uverbs_create_qp_resp at offset `o` of `v`. */
+export function decodeIbUverbsCreateQpResp(v: DataView, o: number): IbUverbsCreateQpResp {
+  return {
+    qpHandle: v.getUint32(o + 0, true),
+    qpn: v.getUint32(o + 4, true),
+    maxSendWr: v.getUint32(o + 8, true),
+    maxRecvWr: v.getUint32(o + 12, true),
+    maxSendSge: v.getUint32(o + 16, true),
+    maxRecvSge: v.getUint32(o + 20, true),
+    maxInlineData: v.getUint32(o + 24, true),
+    reserved: v.getUint32(o + 28, true),
+  };
+}
+
+/** struct ib_uverbs_ex_create_qp_resp: Response of EX_CREATE_QP. */
+export interface IbUverbsExCreateQpResp {
+  /** Handle, number and sizes, as CREATE_QP returns them.; offset 0, 32 bytes */
+  base: IbUverbsCreateQpResp;
+  /** Reserved for flags saying which later fields are valid; 0.; offset 32, 4 bytes */
+  compMask: number;
+  /** How many bytes of this response the kernel wrote.; offset 36, 4 bytes */
+  responseLength: number;
+}
+/** Input of struct ib_uverbs_ex_create_qp_resp: fields left out are zero. */
+export interface IbUverbsExCreateQpRespInit {
+  base?: IbUverbsCreateQpRespInit;
+  compMask?: number;
+  responseLength?: number;
+}
+/** sizeof(struct ib_uverbs_ex_create_qp_resp). */
+export const IB_UVERBS_EX_CREATE_QP_RESP_SIZE = 40;
+/** Writes struct ib_uverbs_ex_create_qp_resp at offset `o` of `v` (40 bytes). */
+export function encodeIbUverbsExCreateQpResp(v: DataView, o: number, x: IbUverbsExCreateQpRespInit): void {
+  encodeIbUverbsCreateQpResp(v, o + 0, x.base ?? {});
+  v.setUint32(o + 32, x.compMask ?? 0, true);
+  v.setUint32(o + 36, x.responseLength ?? 0, true);
+}
+/** Reads struct ib_uverbs_ex_create_qp_resp at offset `o` of `v`. */
+export function decodeIbUverbsExCreateQpResp(v: DataView, o: number): IbUverbsExCreateQpResp {
+  return {
+    base: decodeIbUverbsCreateQpResp(v, o + 0),
+    compMask: v.getUint32(o + 32, true),
+    responseLength: v.getUint32(o + 36, true),
+  };
+}
+
+/** struct ib_uverbs_qp_dest: An address vector as QP commands carry it (primary or alternate path); a multiple of 8 bytes so that the fields after it stay aligned. */
+export interface IbUverbsQpDest {
+  /** Destination GID (with is_global).; offset 0, 16 bytes */
+  dgid: Uint8Array;
+  /** IPv6 flow label (with is_global).; offset 16, 4 bytes */
+  flowLabel: number;
+  /** Destination LID.; offset 20, 2 bytes */
+  dlid: number;
+  /** offset 22, 2 bytes */
+  reserved: number;
+  /** Source GID index (with is_global).; offset 24, 1 bytes */
+  sgidIndex: number;
+  /** Hop limit (with is_global).; offset 25, 1 bytes */
+  hopLimit: number;
+  /** Traffic class (with is_global).; offset 26, 1 bytes */
+  trafficClass: number;
+  /** Service level.; offset 27, 1 bytes */
+  sl: number;
+  /** Source path bits.; offset 28, 1 bytes */
+  srcPathBits: number;
+  /** Maximum static rate (an ib_rate code).; offset 29, 1 bytes */
+  staticRate: number;
+  /** Non-zero when the GRH fields are valid.; offset 30, 1 bytes */
+  isGlobal: number;
+  /** The local port, counted from 1.; offset 31, 1 bytes */
+  portNum: number;
+}
+/** Input of struct ib_uverbs_qp_dest: fields left out are zero. */
+export interface IbUverbsQpDestInit {
+  dgid?: Uint8Array;
+  flowLabel?: number;
+  dlid?: number;
+  reserved?: number;
+  sgidIndex?: number;
+  hopLimit?: number;
+  trafficClass?: number;
+  sl?: number;
+  srcPathBits?: number;
+  staticRate?: number;
+  isGlobal?: number;
+  portNum?: number;
+}
+/** sizeof(struct ib_uverbs_qp_dest). */
+export const IB_UVERBS_QP_DEST_SIZE = 32;
+/** Writes struct ib_uverbs_qp_dest at offset `o` of `v` (32 bytes). */
+export function encodeIbUverbsQpDest(v: DataView, o: number, x: IbUverbsQpDestInit): void {
+  for (let i = 0; i < 16; i++) { const e = x.dgid?.[i]; v.setUint8(o + 0 + i * 1, e ?? 0); }
+  v.setUint32(o + 16, x.flowLabel ?? 0, true);
+  v.setUint16(o + 20, x.dlid ?? 0, true);
+  v.setUint16(o + 22, x.reserved ?? 0, true);
+  v.setUint8(o + 24, x.sgidIndex ?? 0);
+  v.setUint8(o + 25, x.hopLimit ?? 0);
+  v.setUint8(o + 26, x.trafficClass ?? 0);
+  v.setUint8(o + 27, x.sl ?? 0);
+  v.setUint8(o + 28, x.srcPathBits ?? 0);
+  v.setUint8(o + 29, x.staticRate ?? 0);
+  v.setUint8(o + 30, x.isGlobal ?? 0);
+  v.setUint8(o + 31, x.portNum ?? 0);
+}
+/** Reads struct ib_uverbs_qp_dest at offset `o` of `v`. */
+export function decodeIbUverbsQpDest(v: DataView, o: number): IbUverbsQpDest {
+  return {
+    dgid: copyBytes(v, o + 0, 16),
+    flowLabel: v.getUint32(o + 16, true),
+    dlid: v.getUint16(o + 20, true),
+    reserved: v.getUint16(o + 22, true),
+    sgidIndex: v.getUint8(o + 24),
+    hopLimit: v.getUint8(o + 25),
+    trafficClass: v.getUint8(o + 26),
+    sl: v.getUint8(o + 27),
+    srcPathBits: v.getUint8(o + 28),
+    staticRate: v.getUint8(o + 29),
+    isGlobal: v.getUint8(o + 30),
+    portNum: v.getUint8(o + 31),
+  };
+}
+
+/** struct ib_uverbs_query_qp: Request of QUERY_QP. */
+export interface IbUverbsQueryQp {
+  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it).; offset 0, 8 bytes */
+  response: bigint;
+  /** The QP to query.; offset 8, 4 bytes */
+  qpHandle: number;
+  /** Which attributes are wanted (the kernel's IB_QP_* bits); drivers may report more.; offset 12, 4 bytes */
+  attrMask: number;
+}
+/** Input of struct ib_uverbs_query_qp: fields left out are zero. */
+export interface IbUverbsQueryQpInit {
+  response?: number | bigint;
+  qpHandle?: number;
+  attrMask?: number;
+}
+/** sizeof(struct ib_uverbs_query_qp). */
+export const IB_UVERBS_QUERY_QP_SIZE = 16;
+/** Writes struct ib_uverbs_query_qp at offset `o` of `v` (16 bytes). */
+export function encodeIbUverbsQueryQp(v: DataView, o: number, x: IbUverbsQueryQpInit): void {
+  putU64(v, o + 0, x.response ?? 0);
+  v.setUint32(o + 8, x.qpHandle ?? 0, true);
+  v.setUint32(o + 12, x.attrMask ?? 0, true);
+}
+/** Reads struct ib_uverbs_query_qp at offset `o` of `v`. */
+export function decodeIbUverbsQueryQp(v: DataView, o: number): IbUverbsQueryQp {
+  return {
+    response: v.getBigUint64(o + 0, true),
+    qpHandle: v.getUint32(o + 8, true),
+    attrMask: v.getUint32(o + 12, true),
+  };
+}
+
+/** struct ib_uverbs_query_qp_resp: Response of QUERY_QP. */
+export interface IbUverbsQueryQpResp {
+  /** Primary path.; offset 0, 32 bytes */
+  dest: IbUverbsQpDest;
+  /** Alternate path.; offset 32, 32 bytes */
+  altDest: IbUverbsQpDest;
+  /** Send queue size.; offset 64, 4 bytes */
+  maxSendWr: number;
+  /** Receive queue size.; offset 68, 4 bytes */
+  maxRecvWr: number;
+  /** Scatter/gather entries per send work request.; offset 72, 4 bytes */
+  maxSendSge: number;
+  /** Scatter/gather entries per receive work request.; offset 76, 4 bytes */
+  maxRecvSge: number;
+  /** Inline data size.; offset 80, 4 bytes */
+  maxInlineData: number;
+  /** Q_Key (UD).; offset 84, 4 bytes */
+  qkey: number;
+  /** Receive queue PSN.; offset 88, 4 bytes */
+  rqPsn: number;
+  /** Send queue PSN.; offset 92, 4 bytes */
+  sqPsn: number;
+  /** Remote QP number (connected QPs).; offset 96, 4 bytes */
+  destQpNum: number;
+  /** Remote access allowed on the QP.; offset 100, 4 bytes; values of ib_uverbs_access_flags */
+  qpAccessFlags: number;
+  /** P_Key index.; offset 104, 2 bytes */
+  pkeyIndex: number;
+  /** Alternate path P_Key index.; offset 106, 2 bytes */
+  altPkeyIndex: number;
+  /** Current state (0 RESET, 1 INIT, 2 RTR, 3 RTS, 4 SQD, 5 SQE, 6 ERR).; offset 108, 1 bytes */
+  qpState: number;
+  /** The state as user space last knew it.; offset 109, 1 bytes */
+  curQpState: number;
+  /** Path MTU, coded 1..5 for 256..4096 bytes.; offset 110, 1 bytes */
+  pathMtu: number;
+  /** Path migration state.; offset 111, 1 bytes */
+  pathMigState: number;
+  /** Non-zero while the send queue drains (SQD).; offset 112, 1 bytes */
+  sqDraining: number;
+  /** Outstanding RDMA reads and atomics as initiator.; offset 113, 1 bytes */
+  maxRdAtomic: number;
+  /** Outstanding RDMA reads and atomics as target.; offset 114, 1 bytes */
+  maxDestRdAtomic: number;
+  /** RNR NAK timer code.; offset 115, 1 bytes */
+  minRnrTimer: number;
+  /** Primary port.; offset 116, 1 bytes */
+  portNum: number;
+  /** Local ack timeout code.; offset 117, 1 bytes */
+  timeout: number;
+  /** Transport retry count.; offset 118, 1 bytes */
+  retryCnt: number;
+  /** RNR retry count.; offset 119, 1 bytes */
+  rnrRetry: number;
+  /** Alternate path port.; offset 120, 1 bytes */
+  altPortNum: number;
+  /** Alternate path ack timeout code.; offset 121, 1 bytes */
+  altTimeout: number;
+  /** Non-zero when every send work request generates a completion.; offset 122, 1 bytes */
+  sqSigAll: number;
+  /** offset 123, 5 bytes */
+  reserved: Uint8Array;
+}
+/** Input of struct ib_uverbs_query_qp_resp: fields left out are zero. */
+export interface IbUverbsQueryQpRespInit {
+  dest?: IbUverbsQpDestInit;
+  altDest?: IbUverbsQpDestInit;
+  maxSendWr?: number;
+  maxRecvWr?: number;
+  maxSendSge?: number;
+  maxRecvSge?: number;
+  maxInlineData?: number;
+  qkey?: number;
+  rqPsn?: number;
+  sqPsn?: number;
+  destQpNum?: number;
+  qpAccessFlags?: number;
+  pkeyIndex?: number;
+  altPkeyIndex?: number;
+  qpState?: number;
+  curQpState?: number;
+  pathMtu?: number;
+  pathMigState?: number;
+  sqDraining?: number;
+  maxRdAtomic?: number;
+  maxDestRdAtomic?: number;
+  minRnrTimer?: number;
+  portNum?: number;
+  timeout?: number;
+  retryCnt?: number;
+  rnrRetry?: number;
+  altPortNum?: number;
+  altTimeout?: number;
+  sqSigAll?: number;
+  reserved?: Uint8Array;
+}
+/** sizeof(struct ib_uverbs_query_qp_resp). */
+export const IB_UVERBS_QUERY_QP_RESP_SIZE = 128;
+/** Writes struct ib_uverbs_query_qp_resp at offset `o` of `v` (128 bytes). */
+export function encodeIbUverbsQueryQpResp(v: DataView, o: number, x: IbUverbsQueryQpRespInit): void {
+  encodeIbUverbsQpDest(v, o + 0, x.dest ?? {});
+  encodeIbUverbsQpDest(v, o + 32, x.altDest ?? {});
+  v.setUint32(o + 64, x.maxSendWr ?? 0, true);
+  v.setUint32(o + 68, x.maxRecvWr ?? 0, true);
+  v.setUint32(o + 72, x.maxSendSge ?? 0, true);
+  v.setUint32(o + 76, x.maxRecvSge ?? 0, true);
+  v.setUint32(o + 80, x.maxInlineData ?? 0, true);
+  v.setUint32(o + 84, x.qkey ?? 0, true);
+  v.setUint32(o + 88, x.rqPsn ?? 0, true);
+  v.setUint32(o + 92, x.sqPsn ?? 0, true);
+  v.setUint32(o + 96, x.destQpNum ?? 0, true);
+  v.setUint32(o + 100, x.qpAccessFlags ?? 0, true);
+  v.setUint16(o + 104, x.pkeyIndex ?? 0, true);
+  v.setUint16(o + 106, x.altPkeyIndex ?? 0, true);
+  v.setUint8(o + 108, x.qpState ?? 0);
+  v.setUint8(o + 109, x.curQpState ?? 0);
+  v.setUint8(o + 110, x.pathMtu ?? 0);
+  v.setUint8(o + 111, x.pathMigState ?? 0);
+  v.setUint8(o + 112, x.sqDraining ?? 0);
+  v.setUint8(o + 113, x.maxRdAtomic ?? 0);
+  v.setUint8(o + 114, x.maxDestRdAtomic ?? 0);
+  v.setUint8(o + 115, x.minRnrTimer ?? 0);
+  v.setUint8(o + 116, x.portNum ?? 0);
+  v.setUint8(o + 117, x.timeout ?? 0);
+  v.setUint8(o + 118, x.retryCnt ?? 0);
+  v.setUint8(o + 119, x.rnrRetry ?? 0);
+  v.setUint8(o + 120, x.altPortNum ?? 0);
+  v.setUint8(o + 121, x.altTimeout ?? 0);
+  v.setUint8(o + 122, x.sqSigAll ?? 0);
+  for (let i = 0; i < 5; i++) { const e = x.reserved?.[i]; v.setUint8(o + 123 + i * 1, e ?? 0); }
+}
+/** Reads struct ib_uverbs_query_qp_resp at offset `o` of `v`. */
+export function decodeIbUverbsQueryQpResp(v: DataView, o: number): IbUverbsQueryQpResp {
+  return {
+    dest: decodeIbUverbsQpDest(v, o + 0),
+    altDest: decodeIbUverbsQpDest(v, o + 32),
+    maxSendWr: v.getUint32(o + 64, true),
+    maxRecvWr: v.getUint32(o + 68, true),
+    maxSendSge: v.getUint32(o + 72, true),
+    maxRecvSge: v.getUint32(o + 76, true),
+    maxInlineData: v.getUint32(o + 80, true),
+    qkey: v.getUint32(o + 84, true),
+    rqPsn: v.getUint32(o + 88, true),
+    sqPsn: v.getUint32(o + 92, true),
+    destQpNum: v.getUint32(o + 96, true),
+    qpAccessFlags: v.getUint32(o + 100, true),
+    pkeyIndex: v.getUint16(o + 104, true),
+    altPkeyIndex: v.getUint16(o + 106, true),
+    qpState: v.getUint8(o + 108),
+    curQpState: v.getUint8(o + 109),
+    pathMtu: v.getUint8(o + 110),
+    pathMigState: v.getUint8(o + 111),
+    sqDraining: v.getUint8(o + 112),
+    maxRdAtomic: v.getUint8(o + 113),
+    maxDestRdAtomic: v.getUint8(o + 114),
+    minRnrTimer: v.getUint8(o + 115),
+    portNum: v.getUint8(o + 116),
+    timeout: v.getUint8(o + 117),
+    retryCnt: v.getUint8(o + 118),
+    rnrRetry: v.getUint8(o + 119),
+    altPortNum: v.getUint8(o + 120),
+    altTimeout: v.getUint8(o + 121),
+    sqSigAll: v.getUint8(o + 122),
+    reserved: copyBytes(v, o + 123, 5),
+  };
+}
+
+/** struct ib_uverbs_modify_qp: Request of MODIFY_QP (no response); also the start of ib_uverbs_ex_modify_qp. Only the attributes attr_mask names are used. */
+export interface IbUverbsModifyQp {
+  /** Primary path (with the address vector bit).; offset 0, 32 bytes */
+  dest: IbUverbsQpDest;
+  /** Alternate path (with the alternate path bit).; offset 32, 32 bytes */
+  altDest: IbUverbsQpDest;
+  /** The QP to change.; offset 64, 4 bytes */
+  qpHandle: number;
+  /** Which attributes to change: the kernel's IB_QP_* bits (state, current state, access flags, P_Key index, port, Q_Key, address vector, ...).; offset 68, 4 bytes */
+  attrMask: number;
+  /** Q_Key.; offset 72, 4 bytes */
+  qkey: number;
+  /** Receive queue PSN.; offset 76, 4 bytes */
+  rqPsn: number;
+  /** Send queue PSN.; offset 80, 4 bytes */
+  sqPsn: number;
+  /** Remote QP number.; offset 84, 4 bytes */
+  destQpNum: number;
+  /** Remote access allowed on the QP.; offset 88, 4 bytes; values of ib_uverbs_access_flags */
+  qpAccessFlags: number;
+  /** P_Key index.; offset 92, 2 bytes */
+  pkeyIndex: number;
+  /** Alternate path P_Key index.; offset 94, 2 bytes */
+  altPkeyIndex: number;
+  /** New state (0 RESET .. 6 ERR).; offset 96, 1 bytes */
+  qpState: number;
+  /** The state user space believes the QP is in.; offset 97, 1 bytes */
+  curQpState: number;
+  /** Path MTU code.; offset 98, 1 bytes */
+  pathMtu: number;
+  /** Path migration state.; offset 99, 1 bytes */
+  pathMigState: number;
+  /** Non-zero: raise an event when the send queue has drained.; offset 100, 1 bytes */
+  enSqdAsyncNotify: number;
+  /** Outstanding RDMA reads and atomics as initiator.; offset 101, 1 bytes */
+  maxRdAtomic: number;
+  /** Outstanding RDMA reads and atomics as target.; offset 102, 1 bytes */
+  maxDestRdAtomic: number;
+  /** RNR NAK timer code.; offset 103, 1 bytes */
+  minRnrTimer: number;
+  /** Primary port.; offset 104, 1 bytes */
+  portNum: number;
+  /** Local ack timeout code.; offset 105, 1 bytes */
+  timeout: number;
+  /** Transport retry count.; offset 106, 1 bytes */
+  retryCnt: number;
+  /** RNR retry count.; offset 107, 1 bytes */
+  rnrRetry: number;
+  /** Alternate path port.; offset 108, 1 bytes */
+  altPortNum: number;
+  /** Alternate path ack timeout code.; offset 109, 1 bytes */
+  altTimeout: number;
+  /** offset 110, 2 bytes */
+  reserved: Uint8Array;
+}
+/** Input of struct ib_uverbs_modify_qp: fields left out are zero. */
+export interface IbUverbsModifyQpInit {
+  dest?: IbUverbsQpDestInit;
+  altDest?: IbUverbsQpDestInit;
+  qpHandle?: number;
+  attrMask?: number;
+  qkey?: number;
+  rqPsn?: number;
+  sqPsn?: number;
+  destQpNum?: number;
+  qpAccessFlags?: number;
+  pkeyIndex?: number;
+  altPkeyIndex?: number;
+  qpState?: number;
+  curQpState?: number;
+  pathMtu?: number;
+  pathMigState?: number;
+  enSqdAsyncNotify?: number;
+  maxRdAtomic?: number;
+  maxDestRdAtomic?: number;
+  minRnrTimer?: number;
+  portNum?: number;
+  timeout?: number;
+  retryCnt?: number;
+  rnrRetry?: number;
+  altPortNum?: number;
+  altTimeout?: number;
+  reserved?: Uint8Array;
+}
+/** sizeof(struct ib_uverbs_modify_qp). */
+export const IB_UVERBS_MODIFY_QP_SIZE = 112;
+/** Writes struct ib_uverbs_modify_qp at offset `o` of `v` (112 bytes). */
+export function encodeIbUverbsModifyQp(v: DataView, o: number, x: IbUverbsModifyQpInit): void {
+  encodeIbUverbsQpDest(v, o + 0, x.dest ?? {});
+  encodeIbUverbsQpDest(v, o + 32, x.altDest ?? {});
+  v.setUint32(o + 64, x.qpHandle ?? 0, true);
+  v.setUint32(o + 68, x.attrMask ?? 0, true);
+  v.setUint32(o + 72, x.qkey ?? 0, true);
+  v.setUint32(o + 76, x.rqPsn ?? 0, true);
+  v.setUint32(o + 80, x.sqPsn ?? 0, true);
+  v.setUint32(o + 84, x.destQpNum ?? 0, true);
+  v.setUint32(o + 88, x.qpAccessFlags ?? 0, true);
+  v.setUint16(o + 92, x.pkeyIndex ?? 0, true);
+  v.setUint16(o + 94, x.altPkeyIndex ?? 0, true);
+  v.setUint8(o + 96, x.qpState ?? 0);
+  v.setUint8(o + 97, x.curQpState ?? 0);
+  v.setUint8(o + 98, x.pathMtu ?? 0);
+  v.setUint8(o + 99, x.pathMigState ?? 0);
+  v.setUint8(o + 100, x.enSqdAsyncNotify ?? 0);
+  v.setUint8(o + 101, x.maxRdAtomic ?? 0);
+  v.setUint8(o + 102, x.maxDestRdAtomic ?? 0);
+  v.setUint8(o + 103, x.minRnrTimer ?? 0);
+  v.setUint8(o + 104, x.portNum ?? 0);
+  v.setUint8(o + 105, x.timeout ?? 0);
+  v.setUint8(o + 106, x.retryCnt ?? 0);
+  v.setUint8(o + 107, x.rnrRetry ?? 0);
+  v.setUint8(o + 108, x.altPortNum ?? 0);
+  v.setUint8(o + 109, x.altTimeout ?? 0);
+  for (let i = 0; i < 2; i++) { const e = x.reserved?.[i]; v.setUint8(o + 110 + i * 1, e ?? 0); }
+}
+/** Reads struct ib_uverbs_modify_qp at offset `o` of `v`. */
+export function decodeIbUverbsModifyQp(v: DataView, o: number): IbUverbsModifyQp {
+  return {
+    dest: decodeIbUverbsQpDest(v, o + 0),
+    altDest: decodeIbUverbsQpDest(v, o + 32),
+    qpHandle: v.getUint32(o + 64, true),
+    attrMask: v.getUint32(o + 68, true),
+    qkey: v.getUint32(o + 72, true),
+    rqPsn: v.getUint32(o + 76, true),
+    sqPsn: v.getUint32(o + 80, true),
+    destQpNum: v.getUint32(o + 84, true),
+    qpAccessFlags: v.getUint32(o + 88, true),
+    pkeyIndex: v.getUint16(o + 92, true),
+    altPkeyIndex: v.getUint16(o + 94, true),
+    qpState: v.getUint8(o + 96),
+    curQpState: v.getUint8(o + 97),
+    pathMtu: v.getUint8(o + 98),
+    pathMigState: v.getUint8(o + 99),
+    enSqdAsyncNotify: v.getUint8(o + 100),
+    maxRdAtomic: v.getUint8(o + 101),
+    maxDestRdAtomic: v.getUint8(o + 102),
+    minRnrTimer: v.getUint8(o + 103),
+    portNum: v.getUint8(o + 104),
+    timeout: v.getUint8(o + 105),
+    retryCnt: v.getUint8(o + 106),
+    rnrRetry: v.getUint8(o + 107),
+    altPortNum: v.getUint8(o + 108),
+    altTimeout: v.getUint8(o + 109),
+    reserved: copyBytes(v, o + 110, 2),
+  };
+}
+
+/** struct ib_uverbs_ex_modify_qp: Request of EX_MODIFY_QP. */
+export interface IbUverbsExModifyQp {
+  /** The attributes MODIFY_QP also takes.; offset 0, 112 bytes */
+  base: IbUverbsModifyQp;
+  /** Send rate limit (with the kernel's IB_QP_RATE_LIMIT bit in attr_mask).; offset 112, 4 bytes */
+  rateLimit: number;
+  /** offset 116, 4 bytes */
+  reserved: number;
+}
+/** Input of struct ib_uverbs_ex_modify_qp: fields left out are zero. */
+export interface IbUverbsExModifyQpInit {
+  base?: IbUverbsModifyQpInit;
+  rateLimit?: number;
+  reserved?: number;
+}
+/** sizeof(struct ib_uverbs_ex_modify_qp). */
+export const IB_UVERBS_EX_MODIFY_QP_SIZE = 120;
+/** Writes struct ib_uverbs_ex_modify_qp at offset `o` of `v` (120 bytes). */
+export function encodeIbUverbsExModifyQp(v: DataView, o: number, x: IbUverbsExModifyQpInit): void {
+  encodeIbUverbsModifyQp(v, o + 0, x.base ?? {});
+  v.setUint32(o + 112, x.rateLimit ?? 0, true);
+  v.setUint32(o + 116, x.reserved ?? 0, true);
+}
+/** Reads struct ib_uverbs_ex_modify_qp at offset `o` of `v`. */
+export function decodeIbUverbsExModifyQp(v: DataView, o: number): IbUverbsExModifyQp {
+  return {
+    base: decodeIbUverbsModifyQp(v, o + 0),
+    rateLimit: v.getUint32(o + 112, true),
+    reserved: v.getUint32(o + 116, true),
+  };
+}
+
+/** struct ib_uverbs_ex_modify_qp_resp: Response of EX_MODIFY_QP. */
+export interface IbUverbsExModifyQpResp {
+  /** Reserved; 0.; offset 0, 4 bytes */
+  compMask: number;
+  /** How many bytes of this response the kernel wrote.; offset 4, 4 bytes */
+  responseLength: number;
+}
+/** Input of struct ib_uverbs_ex_modify_qp_resp: fields left out are zero. */
+export type IbUverbsExModifyQpRespInit = Partial<IbUverbsExModifyQpResp>;
+/** sizeof(struct ib_uverbs_ex_modify_qp_resp). */
+export const IB_UVERBS_EX_MODIFY_QP_RESP_SIZE = 8;
+/** Writes struct ib_uverbs_ex_modify_qp_resp at offset `o` of `v` (8 bytes). */
+export function encodeIbUverbsExModifyQpResp(v: DataView, o: number, x: IbUverbsExModifyQpRespInit): void {
+  v.setUint32(o + 0, x.compMask ?? 0, true);
+  v.setUint32(o + 4, x.responseLength ?? 0, true);
+}
+/** Reads struct ib_uverbs_ex_modify_qp_resp at offset `o` of `v`. */
+export function decodeIbUverbsExModifyQpResp(v: DataView, o: number): IbUverbsExModifyQpResp {
+  return {
+    compMask: v.getUint32(o + 0, true),
+    responseLength: v.getUint32(o + 4, true),
+  };
+}
+
+/** struct ib_uverbs_destroy_qp: Request of DESTROY_QP; the response is ib_uverbs_destroy_qp_resp. */
+export interface IbUverbsDestroyQp {
+  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it).; offset 0, 8 bytes */
+  response: bigint;
+  /** The QP to destroy.; offset 8, 4 bytes */
+  qpHandle: number;
+  /** offset 12, 4 bytes */
+  reserved: number;
+}
+/** Input of struct ib_uverbs_destroy_qp: fields left out are zero. */
+export interface IbUverbsDestroyQpInit {
+  response?: number | bigint;
+  qpHandle?: number;
+  reserved?: number;
+}
+/** sizeof(struct ib_uverbs_destroy_qp). */
+export const IB_UVERBS_DESTROY_QP_SIZE = 16;
+/** Writes struct ib_uverbs_destroy_qp at offset `o` of `v` (16 bytes). */
+export function encodeIbUverbsDestroyQp(v: DataView, o: number, x: IbUverbsDestroyQpInit): void {
+  putU64(v, o + 0, x.response ?? 0);
+  v.setUint32(o + 8, x.qpHandle ?? 0, true);
+  v.setUint32(o + 12, x.reserved ?? 0, true);
+}
+/** Reads struct ib_uverbs_destroy_qp at offset `o` of `v`. */
+export function decodeIbUverbsDestroyQp(v: DataView, o: number): IbUverbsDestroyQp {
+  return {
+    response: v.getBigUint64(o + 0, true),
+    qpHandle: v.getUint32(o + 8, true),
+    reserved: v.getUint32(o + 12, true),
+  };
+}
+
+/** struct ib_uverbs_send_wr_ex: The anonymous union ex of ib_uverbs_send_wr (the tag is chosen here). */
+export interface IbUverbsSendWrEx {
+  /** Immediate data (the _WITH_IMM opcodes), big-endian.; offset 0, 4 bytes */
+  immData: number;
+  /** The rkey to invalidate (SEND_WITH_INV).; offset 0, 4 bytes */
+  invalidateRkey: number;
+}
+/** Input of struct ib_uverbs_send_wr_ex: fields left out are zero. */
+export type IbUverbsSendWrExInit = Partial<IbUverbsSendWrEx>;
+/** sizeof(struct ib_uverbs_send_wr_ex). */
+export const IB_UVERBS_SEND_WR_EX_SIZE = 4;
+/** Writes struct ib_uverbs_send_wr_ex at offset `o` of `v` (4 bytes). */
+export function encodeIbUverbsSendWrEx(v: DataView, o: number, x: IbUverbsSendWrExInit): void {
+  for (let i = 0; i < 4; i++) v.setUint8(o + i, 0);
+  if (x.immData !== undefined) {
+    v.setUint32(o + 0, x.immData ?? 0, true);
+  }
+  else if (x.invalidateRkey !== undefined) {
+    v.setUint32(o + 0, x.invalidateRkey ?? 0, true);
+  }
+}
+/** Reads struct ib_uverbs_send_wr_ex at offset `o` of `v`. */
+export function decodeIbUverbsSendWrEx(v: DataView, o: number): IbUverbsSendWrEx {
+  return {
+    immData: v.getUint32(o + 0, true),
+    invalidateRkey: v.getUint32(o + 0, true),
+  };
+}
+
+/** struct ib_uverbs_send_wr_rdma: The anonymous struct wr.rdma of ib_uverbs_send_wr (the tag is chosen here): the remote side of an RDMA write or read. */
+export interface IbUverbsSendWrRdma {
+  /** Remote address.; offset 0, 8 bytes */
+  remoteAddr: bigint;
+  /** Remote key.; offset 8, 4 bytes */
+  rkey: number;
+  /** offset 12, 4 bytes */
+  reserved: number;
+}
+/** Input of struct ib_uverbs_send_wr_rdma: fields left out are zero. */
+export interface IbUverbsSendWrRdmaInit {
+  remoteAddr?: number | bigint;
+  rkey?: number;
+  reserved?: number;
+}
+/** sizeof(struct ib_uverbs_send_wr_rdma). */
+export const IB_UVERBS_SEND_WR_RDMA_SIZE = 16;
+/** Writes struct ib_uverbs_send_wr_rdma at offset `o` of `v` (16 bytes). */
+export function encodeIbUverbsSendWrRdma(v: DataView, o: number, x: IbUverbsSendWrRdmaInit): void {
+  putU64(v, o + 0, x.remoteAddr ?? 0);
+  v.setUint32(o + 8, x.rkey ?? 0, true);
+  v.setUint32(o + 12, x.reserved ?? 0, true);
+}
+/** Reads struct ib_uverbs_send_wr_rdma at offset `o` of `v`. */
+export function decodeIbUverbsSendWrRdma(v: DataView, o: number): IbUverbsSendWrRdma {
+  return {
+    remoteAddr: v.getBigUint64(o + 0, true),
+    rkey: v.getUint32(o + 8, true),
+    reserved: v.getUint32(o + 12, true),
+  };
+}
+
+/** struct ib_uverbs_send_wr_atomic: The anonymous struct wr.atomic of ib_uverbs_send_wr (the tag is chosen here): the operands of an atomic. */
+export interface IbUverbsSendWrAtomic {
+  /** Remote address of the 8-byte operand.; offset 0, 8 bytes */
+  remoteAddr: bigint;
+  /** Value to compare (compare and swap) or to add (fetch and add).; offset 8, 8 bytes */
+  compareAdd: bigint;
+  /** Value to swap in (compare and swap).; offset 16, 8 bytes */
+  swap: bigint;
+  /** Remote key.; offset 24, 4 bytes */
+  rkey: number;
+  /** offset 28, 4 bytes */
+  reserved: number;
+}
+/** Input of struct ib_uverbs_send_wr_atomic: fields left out are zero. */
+export interface IbUverbsSendWrAtomicInit {
+  remoteAddr?: number | bigint;
+  compareAdd?: number | bigint;
+  swap?: number | bigint;
+  rkey?: number;
+  reserved?: number;
+}
+/** sizeof(struct ib_uverbs_send_wr_atomic). */
+export const IB_UVERBS_SEND_WR_ATOMIC_SIZE = 32;
+/** Writes struct ib_uverbs_send_wr_atomic at offset `o` of `v` (32 bytes). */
+export function encodeIbUverbsSendWrAtomic(v: DataView, o: number, x: IbUverbsSendWrAtomicInit): void {
+  putU64(v, o + 0, x.remoteAddr ?? 0);
+  putU64(v, o + 8, x.compareAdd ?? 0);
+  putU64(v, o + 16, x.swap ?? 0);
+  v.setUint32(o + 24, x.rkey ?? 0, true);
+  v.setUint32(o + 28, x.reserved ?? 0, true);
+}
+/** Reads struct ib_uverbs_send_wr_atomic at offset `o` of `v`. */
+export function decodeIbUverbsSendWrAtomic(v: DataView, o: number): IbUverbsSendWrAtomic {
+  return {
+    remoteAddr: v.getBigUint64(o + 0, true),
+    compareAdd: v.getBigUint64(o + 8, true),
+    swap: v.getBigUint64(o + 16, true),
+    rkey: v.getUint32(o + 24, true),
+    reserved: v.getUint32(o + 28, true),
+  };
+}
+
+/** struct ib_uverbs_send_wr_ud: The anonymous struct wr.ud of ib_uverbs_send_wr (the tag is chosen here): the destination of a UD send. */
+export interface IbUverbsSendWrUd {
+  /** The address handle of the destination; one that names no AH answers EINVAL.; offset 0, 4 bytes */
+  ah: number;
+  /** Remote QP number.; offset 4, 4 bytes */
+  remoteQpn: number;
+  /** Remote Q_Key.; offset 8, 4 bytes */
+  remoteQkey: number;
+  /** offset 12, 4 bytes */
+  reserved: number;
+}
+/** Input of struct ib_uverbs_send_wr_ud: fields left out are zero. */
+export type IbUverbsSendWrUdInit = Partial<IbUverbsSendWrUd>;
+/** sizeof(struct ib_uverbs_send_wr_ud). */
+export const IB_UVERBS_SEND_WR_UD_SIZE = 16;
+/** Writes struct ib_uverbs_send_wr_ud at offset `o` of `v` (16 bytes). */
+export function encodeIbUverbsSendWrUd(v: DataView, o: number, x: IbUverbsSendWrUdInit): void {
+  v.setUint32(o + 0, x.ah ?? 0, true);
+  v.setUint32(o + 4, x.remoteQpn ?? 0, true);
+  v.setUint32(o + 8, x.remoteQkey ?? 0, true);
+  v.setUint32(o + 12, x.reserved ?? 0, true);
+}
+/** Reads struct ib_uverbs_send_wr_ud at offset `o` of `v`. */
+export function decodeIbUverbsSendWrUd(v: DataView, o: number): IbUverbsSendWrUd {
+  return {
+    ah: v.getUint32(o + 0, true),
+    remoteQpn: v.getUint32(o + 4, true),
+    remoteQkey: v.getUint32(o + 8, true),
+    reserved: v.getUint32(o + 12, true),
+  };
+}
+
+/** struct ib_uverbs_send_wr_wr: The anonymous union wr of ib_uverbs_send_wr (the tag is chosen here): operation-specific parameters. */
+export interface IbUverbsSendWrWr {
+  /** RDMA write and read.; offset 0, 16 bytes */
+  rdma: IbUverbsSendWrRdma;
+  /** Atomics.; offset 0, 32 bytes */
+  atomic: IbUverbsSendWrAtomic;
+  /** Sends on a UD QP.; offset 0, 16 bytes */
+  ud: IbUverbsSendWrUd;
+}
+/** Input of struct ib_uverbs_send_wr_wr: fields left out are zero. */
+export interface IbUverbsSendWrWrInit {
+  rdma?: IbUverbsSendWrRdmaInit;
+  atomic?: IbUverbsSendWrAtomicInit;
+  ud?: IbUverbsSendWrUdInit;
+}
+/** sizeof(struct ib_uverbs_send_wr_wr). */
+export const IB_UVERBS_SEND_WR_WR_SIZE = 32;
+/** Writes struct ib_uverbs_send_wr_wr at offset `o` of `v` (32 bytes). */
+export function encodeIbUverbsSendWrWr(v: DataView, o: number, x: IbUverbsSendWrWrInit): void {
+  for (let i = 0; i < 32; i++) v.setUint8(o + i, 0);
+  if (x.rdma !== undefined) {
+    encodeIbUverbsSendWrRdma(v, o + 0, x.rdma ?? {});
+  }
+  else if (x.atomic !== undefined) {
+    encodeIbUverbsSendWrAtomic(v, o + 0, x.atomic ?? {});
+  }
+  else if (x.ud !== undefined) {
+    encodeIbUverbsSendWrUd(v, o + 0, x.ud ?? {});
+  }
+}
+/** Reads struct ib_uverbs_send_wr_wr at offset `o` of `v`. */
+export function decodeIbUverbsSendWrWr(v: DataView, o: number): IbUverbsSendWrWr {
+  return {
+    rdma: decodeIbUverbsSendWrRdma(v, o + 0),
+    atomic: decodeIbUverbsSendWrAtomic(v, o + 0),
+    ud: decodeIbUverbsSendWrUd(v, o + 0),
+  };
+}
+
+/** struct ib_uverbs_send_wr: One send work request as POST_SEND carries it; its scatter/gather entries follow all the work requests. */
+export interface IbUverbsSendWr {
+  /** An opaque value returned in the completion.; offset 0, 8 bytes */
+  wrId: bigint;
+  /** How many of the following scatter/gather entries belong to this request.; offset 8, 4 bytes */
+  numSge: number;
+  /** The operation.; offset 12, 4 bytes; values of ib_uverbs_wr_opcode */
+  opcode: number;
+  /** Send flags (the kernel's ib_send_flags: fence, signaled, solicited, inline, ...).; offset 16, 4 bytes */
+  sendFlags: number;
+  /** Immediate data or rkey to invalidate.; offset 20, 4 bytes */
+  ex: IbUverbsSendWrEx;
+  /** Operation-specific parameters.; offset 24, 32 bytes */
+  wr: IbUverbsSendWrWr;
+}
+/** Input of struct ib_uverbs_send_wr: fields left out are zero. */
+export interface IbUverbsSendWrInit {
+  wrId?: number | bigint;
+  numSge?: number;
+  opcode?: number;
+  sendFlags?: number;
+  ex?: IbUverbsSendWrExInit;
+  wr?: IbUverbsSendWrWrInit;
+}
+/** sizeof(struct ib_uverbs_send_wr). */
+export const IB_UVERBS_SEND_WR_SIZE = 56;
+/** Writes struct ib_uverbs_send_wr at offset `o` of `v` (56 bytes). */
+export function encodeIbUverbsSendWr(v: DataView, o: number, x: IbUverbsSendWrInit): void {
+  putU64(v, o + 0, x.wrId ?? 0);
+  v.setUint32(o + 8, x.numSge ?? 0, true);
+  v.setUint32(o + 12, x.opcode ?? 0, true);
+  v.setUint32(o + 16, x.sendFlags ?? 0, true);
+  encodeIbUverbsSendWrEx(v, o + 20, x.ex ?? {});
+  encodeIbUverbsSendWrWr(v, o + 24, x.wr ?? {});
+}
+/** Reads struct ib_uverbs_send_wr at offset `o` of `v`. */
+export function decodeIbUverbsSendWr(v: DataView, o: number): IbUverbsSendWr {
+  return {
+    wrId: v.getBigUint64(o + 0, true),
+    numSge: v.getUint32(o + 8, true),
+    opcode: v.getUint32(o + 12, true),
+    sendFlags: v.getUint32(o + 16, true),
+    ex: decodeIbUverbsSendWrEx(v, o + 20),
+    wr: decodeIbUverbsSendWrWr(v, o + 24),
+  };
+}
+
+/** struct ib_uverbs_post_send: Request of POST_SEND. */
+export interface IbUverbsPostSend {
+  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it).; offset 0, 8 bytes */
+  response: bigint;
+  /** The QP to post to.; offset 8, 4 bytes */
+  qpHandle: number;
+  /** How many work requests follow.; offset 12, 4 bytes */
+  wrCount: number;
+  /** How many scatter/gather entries follow the work requests, in total.; offset 16, 4 bytes */
+  sgeCount: number;
+  /** The stride of the work requests in bytes (sizeof(struct ib_uverbs_send_wr) from rdma-core).; offset 20, 4 bytes */
+  wqeSize: number;
+}
+/** Input of struct ib_uverbs_post_send: fields left out are zero. */
+export interface IbUverbsPostSendInit {
+  response?: number | bigint;
+  qpHandle?: number;
+  wrCount?: number;
+  sgeCount?: number;
+  wqeSize?: number;
+}
+/** sizeof(struct ib_uverbs_post_send). */
+export const IB_UVERBS_POST_SEND_SIZE = 24;
+/** Writes struct ib_uverbs_post_send at offset `o` of `v` (24 bytes). */
+export function encodeIbUverbsPostSend(v: DataView, o: number, x: IbUverbsPostSendInit): void {
+  putU64(v, o + 0, x.response ?? 0);
+  v.setUint32(o + 8, x.qpHandle ?? 0, true);
+  v.setUint32(o + 12, x.wrCount ?? 0, true);
+  v.setUint32(o + 16, x.sgeCount ?? 0, true);
+  v.setUint32(o + 20, x.wqeSize ?? 0, true);
+}
+/** Reads struct ib_uverbs_post_send at offset `o` of `v`. */
+export function decodeIbUverbsPostSend(v: DataView, o: number): IbUverbsPostSend {
+  return {
+    response: v.getBigUint64(o + 0, true),
+    qpHandle: v.getUint32(o + 8, true),
+    wrCount: v.getUint32(o + 12, true),
+    sgeCount: v.getUint32(o + 16, true),
+    wqeSize: v.getUint32(o + 20, true),
+  };
+}
+
+/** struct ib_uverbs_post_send_resp: Response of POST_SEND. */
+export interface IbUverbsPostSendResp {
+  /** 0 when every work request was posted; otherwise the 1-based position of the first one the device refused.; offset 0, 4 bytes */
+  badWr: number;
+}
+/** Input of struct ib_uverbs_post_send_resp: fields left out are zero. */
+export type IbUverbsPostSendRespInit = Partial<IbUverbsPostSendResp>;
+/** sizeof(struct ib_uverbs_post_send_resp). */
+export const IB_UVERBS_POST_SEND_RESP_SIZE = 4;
+/** Writes struct ib_uverbs_post_send_resp at offset `o` of `v` (4 bytes). */
+export function encodeIbUverbsPostSendResp(v: DataView, o: number, x: IbUverbsPostSendRespInit): void {
+  v.setUint32(o + 0, x.badWr ?? 0, true);
+}
+/** Reads struct ib_uverbs_post_send_resp at offset `o` of `v`. */
+export function decodeIbUverbsPostSendResp(v: DataView, o: number): IbUverbsPostSendResp {
+  return {
+    badWr: v.getUint32(o + 0, true),
+  };
+}
+
+/** struct ib_uverbs_recv_wr: One receive work request as POST_RECV and POST_SRQ_RECV carry it. */
+export interface IbUverbsRecvWr {
+  /** An opaque value returned in the completion.; offset 0, 8 bytes */
+  wrId: bigint;
+  /** How many of the following scatter/gather entries belong to this request.; offset 8, 4 bytes */
+  numSge: number;
+  /** offset 12, 4 bytes */
+  reserved: number;
+}
+/** Input of struct ib_uverbs_recv_wr: fields left out are zero. */
+export interface IbUverbsRecvWrInit {
+  wrId?: number | bigint;
+  numSge?: number;
+  reserved?: number;
+}
+/** sizeof(struct ib_uverbs_recv_wr). */
+export const IB_UVERBS_RECV_WR_SIZE = 16;
+/** Writes struct ib_uverbs_recv_wr at offset `o` of `v` (16 bytes). */
+export function encodeIbUverbsRecvWr(v: DataView, o: number, x: IbUverbsRecvWrInit): void {
+  putU64(v, o + 0, x.wrId ?? 0);
+  v.setUint32(o + 8, x.numSge ?? 0, true);
+  v.setUint32(o + 12, x.reserved ?? 0, true);
+}
+/** Reads struct ib_uverbs_recv_wr at offset `o` of `v`. */
+export function decodeIbUverbsRecvWr(v: DataView, o: number): IbUverbsRecvWr {
+  return {
+    wrId: v.getBigUint64(o + 0, true),
+    numSge: v.getUint32(o + 8, true),
+    reserved: v.getUint32(o + 12, true),
+  };
+}
+
+/** struct ib_uverbs_post_recv: Request of POST_RECV. */
+export interface IbUverbsPostRecv {
+  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it).; offset 0, 8 bytes */
+  response: bigint;
+  /** The QP to post to.; offset 8, 4 bytes */
+  qpHandle: number;
+  /** How many work requests follow.; offset 12, 4 bytes */
+  wrCount: number;
+  /** How many scatter/gather entries follow the work requests, in total.; offset 16, 4 bytes */
+  sgeCount: number;
+  /** The stride of the work requests in bytes, at least 16.; offset 20, 4 bytes */
+  wqeSize: number;
+}
+/** Input of struct ib_uverbs_post_recv: fields left out are zero. */
+export interface IbUverbsPostRecvInit {
+  response?: number | bigint;
+  qpHandle?: number;
+  wrCount?: number;
+  sgeCount?: number;
+  wqeSize?: number;
+}
+/** sizeof(struct ib_uverbs_post_recv). */
+export const IB_UVERBS_POST_RECV_SIZE = 24;
+/** Writes struct ib_uverbs_post_recv at offset `o` of `v` (24 bytes). */
+export function encodeIbUverbsPostRecv(v: DataView, o: number, x: IbUverbsPostRecvInit): void {
+  putU64(v, o + 0, x.response ?? 0);
+  v.setUint32(o + 8, x.qpHandle ?? 0, true);
+  v.setUint32(o + 12, x.wrCount ?? 0, true);
+  v.setUint32(o + 16, x.sgeCount ?? 0, true);
+  v.setUint32(o + 20, x.wqeSize ?? 0, true);
+}
+/** Reads struct ib_uverbs_post_recv at offset `o` of `v`. */
+export function decodeIbUverbsPostRecv(v: DataView, o: number): IbUverbsPostRecv {
+  return {
+    response: v.getBigUint64(o + 0, true),
+    qpHandle: v.getUint32(o + 8, true),
+    wrCount: v.getUint32(o + 12, true),
+    sgeCount: v.getUint32(o + 16, true),
+    wqeSize: v.getUint32(o + 20, true),
+  };
+}
+
+/** struct ib_uverbs_post_recv_resp: Response of POST_RECV. */
+export interface IbUverbsPostRecvResp {
+  /** 0 when every work request was posted; otherwise the 1-based position of the first one the device refused.; offset 0, 4 bytes */
+  badWr: number;
+}
+/** Input of struct ib_uverbs_post_recv_resp: fields left out are zero. */
+export type IbUverbsPostRecvRespInit = Partial<IbUverbsPostRecvResp>;
+/** sizeof(struct ib_uverbs_post_recv_resp). */
+export const IB_UVERBS_POST_RECV_RESP_SIZE = 4;
+/** Writes struct ib_uverbs_post_recv_resp at offset `o` of `v` (4 bytes). */
+export function encodeIbUverbsPostRecvResp(v: DataView, o: number, x: IbUverbsPostRecvRespInit): void {
+  v.setUint32(o + 0, x.badWr ?? 0, true);
+}
+/** Reads struct ib_uverbs_post_recv_resp at offset `o` of `v`. */
+export function decodeIbUverbsPostRecvResp(v: DataView, o: number): IbUverbsPostRecvResp {
+  return {
+    badWr: v.getUint32(o + 0, true),
+  };
+}
+
+/** struct ib_uverbs_attach_mcast: Request of ATTACH_MCAST (no response). */
+export interface IbUverbsAttachMcast {
+  /** The multicast group's GID.; offset 0, 16 bytes */
+  gid: Uint8Array;
+  /** The QP to attach.; offset 16, 4 bytes */
+  qpHandle: number;
+  /** The group's multicast LID.; offset 20, 2 bytes */
+  mlid: number;
+  /** offset 22, 2 bytes */
+  reserved: number;
+}
+/** Input of struct ib_uverbs_attach_mcast: fields left out are zero. */
+export interface IbUverbsAttachMcastInit {
+  gid?: Uint8Array;
+  qpHandle?: number;
+  mlid?: number;
+  reserved?: number;
+}
+/** sizeof(struct ib_uverbs_attach_mcast). */
+export const IB_UVERBS_ATTACH_MCAST_SIZE = 24;
+/** Writes struct ib_uverbs_attach_mcast at offset `o` of `v` (24 bytes). */
+export function encodeIbUverbsAttachMcast(v: DataView, o: number, x: IbUverbsAttachMcastInit): void {
+  for (let i = 0; i < 16; i++) { const e = x.gid?.[i]; v.setUint8(o + 0 + i * 1, e ?? 0); }
+  v.setUint32(o + 16, x.qpHandle ?? 0, true);
+  v.setUint16(o + 20, x.mlid ?? 0, true);
+  v.setUint16(o + 22, x.reserved ?? 0, true);
+}
+/** Reads struct ib_uverbs_attach_mcast at offset `o` of `v`. */
+export function decodeIbUverbsAttachMcast(v: DataView, o: number): IbUverbsAttachMcast {
+  return {
+    gid: copyBytes(v, o + 0, 16),
+    qpHandle: v.getUint32(o + 16, true),
+    mlid: v.getUint16(o + 20, true),
+    reserved: v.getUint16(o + 22, true),
+  };
+}
+
+/** struct ib_uverbs_detach_mcast: Request of DETACH_MCAST (no response). */
+export interface IbUverbsDetachMcast {
+  /** The multicast group's GID.; offset 0, 16 bytes */
+  gid: Uint8Array;
+  /** The QP to detach.; offset 16, 4 bytes */
+  qpHandle: number;
+  /** The group's multicast LID.; offset 20, 2 bytes */
+  mlid: number;
+  /** offset 22, 2 bytes */
+  reserved: number;
+}
+/** Input of struct ib_uverbs_detach_mcast: fields left out are zero. */
+export interface IbUverbsDetachMcastInit {
+  gid?: Uint8Array;
+  qpHandle?: number;
+  mlid?: number;
+  reserved?: number;
+}
+/** sizeof(struct ib_uverbs_detach_mcast). */
+export const IB_UVERBS_DETACH_MCAST_SIZE = 24;
+/** Writes struct ib_uverbs_detach_mcast at offset `o` of `v` (24 bytes). */
+export function encodeIbUverbsDetachMcast(v: DataView, o: number, x: IbUverbsDetachMcastInit): void {
+  for (let i = 0; i < 16; i++) { const e = x.gid?.[i]; v.setUint8(o + 0 + i * 1, e ?? 0); }
+  v.setUint32(o + 16, x.qpHandle ?? 0, true);
+  v.setUint16(o + 20, x.mlid ?? 0, true);
+  v.setUint16(o + 22, x.reserved ?? 0, true);
+}
+/** Reads struct ib_uverbs_detach_mcast at offset `o` of `v`. */
+export function decodeIbUverbsDetachMcast(v: DataView, o: number): IbUverbsDetachMcast {
+  return {
+    gid: copyBytes(v, o + 0, 16),
+    qpHandle: v.getUint32(o + 16, true),
+    mlid: v.getUint16(o + 20, true),
+    reserved: v.getUint16(o + 22, true),
+  };
+}
+
+/** struct ib_uverbs_ex_create_rwq_ind_table: Request of EX_CREATE_RWQ_IND_TBL. */
+export interface IbUverbsExCreateRwqIndTable {
+  /** Must be zero (else EOPNOTSUPP).; offset 0, 4 bytes */
+  compMask: number;
+  /** Log2 of the number of entries, at most 13 (IB_USER_VERBS_MAX_LOG_IND_TBL_SIZE).; offset 4, 4 bytes */
+  logIndTblSize: number;
+}
+/** Input of struct ib_uverbs_ex_create_rwq_ind_table: fields left out are zero. */
+export type IbUverbsExCreateRwqIndTableInit = Partial<IbUverbsExCreateRwqIndTable>;
+/** sizeof(struct ib_uverbs_ex_create_rwq_ind_table). */
+export const IB_UVERBS_EX_CREATE_RWQ_IND_TABLE_SIZE = 8;
+/** Writes struct ib_uverbs_ex_create_rwq_ind_table at offset `o` of `v` (8 bytes). */
+export function encodeIbUverbsExCreateRwqIndTable(v: DataView, o: number, x: IbUverbsExCreateRwqIndTableInit): void {
+  v.setUint32(o + 0, x.compMask ?? 0, true);
+  v.setUint32(o + 4, x.logIndTblSize ?? 0, true);
+}
+/** Reads struct ib_uverbs_ex_create_rwq_ind_table at offset `o` of `v`. */
+export function decodeIbUverbsExCreateRwqIndTable(v: DataView, o: number): IbUverbsExCreateRwqIndTable {
+  return {
+    compMask: v.getUint32(o + 0, true),
+    logIndTblSize: v.getUint32(o + 4, true),
+  };
+}
+
+/** struct ib_uverbs_ex_create_rwq_ind_table_resp: Response of EX_CREATE_RWQ_IND_TBL. */
+export interface IbUverbsExCreateRwqIndTableResp {
+  /** Reserved; 0.; offset 0, 4 bytes */
+  compMask: number;
+  /** How many bytes of this response the kernel wrote.; offset 4, 4 bytes */
+  responseLength: number;
+  /** The new indirection table.; offset 8, 4 bytes */
+  indTblHandle: number;
+  /** The table's number, which RSS QPs are created with.; offset 12, 4 bytes */
+  indTblNum: number;
+}
+/** Input of struct ib_uverbs_ex_create_rwq_ind_table_resp: fields left out are zero. */
+export type IbUverbsExCreateRwqIndTableRespInit = Partial<IbUverbsExCreateRwqIndTableResp>;
+/** sizeof(struct ib_uverbs_ex_create_rwq_ind_table_resp). */
+export const IB_UVERBS_EX_CREATE_RWQ_IND_TABLE_RESP_SIZE = 16;
+/** Writes struct ib_uverbs_ex_create_rwq_ind_table_resp at offset `o` of `v` (16 bytes). */
+export function encodeIbUverbsExCreateRwqIndTableResp(v: DataView, o: number, x: IbUverbsExCreateRwqIndTableRespInit): void {
+  v.setUint32(o + 0, x.compMask ?? 0, true);
+  v.setUint32(o + 4, x.responseLength ?? 0, true);
+  v.setUint32(o + 8, x.indTblHandle ?? 0, true);
+  v.setUint32(o + 12, x.indTblNum ?? 0, true);
+}
+/** Reads struct ib_uverbs_ex_create_rwq_ind_table_resp at offset `o` of `v`. */
+export function decodeIbUverbsExCreateRwqIndTableResp(v: DataView, o: number): IbUverbsExCreateRwqIndTableResp {
+  return {
+    compMask: v.getUint32(o + 0, true),
+    responseLength: v.getUint32(o + 4, true),
+    indTblHandle: v.getUint32(o + 8, true),
+    indTblNum: v.getUint32(o + 12, true),
+  };
+}
+
+/** struct ib_uverbs_ex_destroy_rwq_ind_table: Request of EX_DESTROY_RWQ_IND_TBL (no response). */
+export interface IbUverbsExDestroyRwqIndTable {
+  /** Must be zero (else EOPNOTSUPP).; offset 0, 4 bytes */
+  compMask: number;
+  /** The table to destroy.; offset 4, 4 bytes */
+  indTblHandle: number;
+}
+/** Input of struct ib_uverbs_ex_destroy_rwq_ind_table: fields left out are zero. */
+export type IbUverbsExDestroyRwqIndTableInit = Partial<IbUverbsExDestroyRwqIndTable>;
+/** sizeof(struct ib_uverbs_ex_destroy_rwq_ind_table). */
+export const IB_UVERBS_EX_DESTROY_RWQ_IND_TABLE_SIZE = 8;
+/** Writes struct ib_uverbs_ex_destroy_rwq_ind_table at offset `o` of `v` (8 bytes). */
+export function encodeIbUverbsExDestroyRwqIndTable(v: DataView, o: number, x: IbUverbsExDestroyRwqIndTableInit): void {
+  v.setUint32(o + 0, x.compMask ?? 0, true);
+  v.setUint32(o + 4, x.indTblHandle ?? 0, true);
+}
+/** Reads struct ib_uverbs_ex_destroy_rwq_ind_table at offset `o` of `v`. */
+export function decodeIbUverbsExDestroyRwqIndTable(v: DataView, o: number): IbUverbsExDestroyRwqIndTable {
+  return {
+    compMask: v.getUint32(o + 0, true),
+    indTblHandle: v.getUint32(o + 4, true),
+  };
+}
+
+/** struct ib_uverbs_create_srq: Request of CREATE_SRQ. */
+export interface IbUverbsCreateSrq {
+  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it).; offset 0, 8 bytes */
+  response: bigint;
+  /** An opaque value returned with the SRQ's async events.; offset 8, 8 bytes */
+  userHandle: bigint;
+  /** The PD of the SRQ.; offset 16, 4 bytes */
+  pdHandle: number;
+  /** Work requests the SRQ must hold.; offset 20, 4 bytes */
+  maxWr: number;
+  /** Scatter/gather entries per work request.; offset 24, 4 bytes */
+  maxSge: number;
+  /** Raise a limit event when fewer work requests remain (0: none).; offset 28, 4 bytes */
+  srqLimit: number;
+}
+/** Input of struct ib_uverbs_create_srq: fields left out are zero. */
+export interface IbUverbsCreateSrqInit {
+  response?: number | bigint;
+  userHandle?: number | bigint;
+  pdHandle?: number;
+  maxWr?: number;
+  maxSge?: number;
+  srqLimit?: number;
+}
+/** sizeof(struct ib_uverbs_create_srq). */
+export const IB_UVERBS_CREATE_SRQ_SIZE = 32;
+/** Writes struct ib_uverbs_create_srq at offset `o` of `v` (32 bytes). */
+export function encodeIbUverbsCreateSrq(v: DataView, o: number, x: IbUverbsCreateSrqInit): void {
+  putU64(v, o + 0, x.response ?? 0);
+  putU64(v, o + 8, x.userHandle ?? 0);
+  v.setUint32(o + 16, x.pdHandle ?? 0, true);
+  v.setUint32(o + 20, x.maxWr ?? 0, true);
+  v.setUint32(o + 24, x.maxSge ?? 0, true);
+  v.setUint32(o + 28, x.srqLimit ?? 0, true);
+}
+/** Reads struct ib_uverbs_create_srq at offset `o` of `v`. */
+export function decodeIbUverbsCreateSrq(v: DataView, o: number): IbUverbsCreateSrq {
+  return {
+    response: v.getBigUint64(o + 0, true),
+    userHandle: v.getBigUint64(o + 8, true),
+    pdHandle: v.getUint32(o + 16, true),
+    maxWr: v.getUint32(o + 20, true),
+    maxSge: v.getUint32(o + 24, true),
+    srqLimit: v.getUint32(o + 28, true),
+  };
+}
+
+/** struct ib_uverbs_create_xsrq: Request of CREATE_XSRQ. */
+export interface IbUverbsCreateXsrq {
+  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it).; offset 0, 8 bytes */
+  response: bigint;
+  /** An opaque value returned with the SRQ's async events.; offset 8, 8 bytes */
+  userHandle: bigint;
+  /** The SRQ type.; offset 16, 4 bytes; values of ib_uverbs_srq_type */
+  srqType: number;
+  /** The PD of the SRQ.; offset 20, 4 bytes */
+  pdHandle: number;
+  /** Work requests the SRQ must hold.; offset 24, 4 bytes */
+  maxWr: number;
+  /** Scatter/gather entries per work request.; offset 28, 4 bytes */
+  maxSge: number;
+  /** Raise a limit event when fewer work requests remain (0: none).; offset 32, 4 bytes */
+  srqLimit: number;
+  /** Entries of the tag matching list (tag matching SRQs).; offset 36, 4 bytes */
+  maxNumTags: number;
+  /** The XRCD (XRC SRQs only).; offset 40, 4 bytes */
+  xrcdHandle: number;
+  /** The CQ for completions (XRC and tag matching SRQs only).; offset 44, 4 bytes */
+  cqHandle: number;
+}
+/** Input of struct ib_uverbs_create_xsrq: fields left out are zero. */
+export interface IbUverbsCreateXsrqInit {
+  response?: number | bigint;
+  userHandle?: number | bigint;
+  srqType?: number;
+  pdHandle?: number;
+  maxWr?: number;
+  maxSge?: number;
+  srqLimit?: number;
+  maxNumTags?: number;
+  xrcdHandle?: number;
+  cqHandle?: number;
+}
+/** sizeof(struct ib_uverbs_create_xsrq). */
+export const IB_UVERBS_CREATE_XSRQ_SIZE = 48;
+/** Writes struct ib_uverbs_create_xsrq at offset `o` of `v` (48 bytes). */
+export function encodeIbUverbsCreateXsrq(v: DataView, o: number, x: IbUverbsCreateXsrqInit): void {
+  putU64(v, o + 0, x.response ?? 0);
+  putU64(v, o + 8, x.userHandle ?? 0);
+  v.setUint32(o + 16, x.srqType ?? 0, true);
+  v.setUint32(o + 20, x.pdHandle ?? 0, true);
+  v.setUint32(o + 24, x.maxWr ?? 0, true);
+  v.setUint32(o + 28, x.maxSge ?? 0, true);
+  v.setUint32(o + 32, x.srqLimit ?? 0, true);
+  v.setUint32(o + 36, x.maxNumTags ?? 0, true);
+  v.setUint32(o + 40, x.xrcdHandle ?? 0, true);
+  v.setUint32(o + 44, x.cqHandle ?? 0, true);
+}
+/** Reads struct ib_uverbs_create_xsrq at offset `o` of `v`. */
+export function decodeIbUverbsCreateXsrq(v: DataView, o: number): IbUverbsCreateXsrq {
+  return {
+    response: v.getBigUint64(o + 0, true),
+    userHandle: v.getBigUint64(o + 8, true),
+    srqType: v.getUint32(o + 16, true),
+    pdHandle: v.getUint32(o + 20, true),
+    maxWr: v.getUint32(o + 24, true),
+    maxSge: v.getUint32(o + 28, true),
+    srqLimit: v.getUint32(o + 32, true),
+    maxNumTags: v.getUint32(o + 36, true),
+    xrcdHandle: v.getUint32(o + 40, true),
+    cqHandle: v.getUint32(o + 44, true),
+  };
+}
+
+/** struct ib_uverbs_create_srq_resp: Response of CREATE_SRQ and CREATE_XSRQ. */
+export interface IbUverbsCreateSrqResp {
+  /** The new SRQ.; offset 0, 4 bytes */
+  srqHandle: number;
+  /** Work requests granted.; offset 4, 4 bytes */
+  maxWr: number;
+  /** Scatter/gather entries granted.; offset 8, 4 bytes */
+  maxSge: number;
+  /** The SRQ number (XRC SRQs), which XRC senders address.; offset 12, 4 bytes */
+  srqn: number;
+}
+/** Input of struct ib_uverbs_create_srq_resp: fields left out are zero. */
+export type IbUverbsCreateSrqRespInit = Partial<IbUverbsCreateSrqResp>;
+/** sizeof(struct ib_uverbs_create_srq_resp). */
+export const IB_UVERBS_CREATE_SRQ_RESP_SIZE = 16;
+/** Writes struct ib_uverbs_create_srq_resp at offset `o` of `v` (16 bytes). */
+export function encodeIbUverbsCreateSrqResp(v: DataView, o: number, x: IbUverbsCreateSrqRespInit): void {
+  v.setUint32(o + 0, x.srqHandle ?? 0, true);
+  v.setUint32(o + 4, x.maxWr ?? 0, true);
+  v.setUint32(o + 8, x.maxSge ?? 0, true);
+  v.setUint32(o + 12, x.srqn ?? 0, true);
+}
+/** Reads struct ib_uverbs_create_srq_resp at offset `o` of `v`. */
+export function decodeIbUverbsCreateSrqResp(v: DataView, o: number): IbUverbsCreateSrqResp {
+  return {
+    srqHandle: v.getUint32(o + 0, true),
+    maxWr: v.getUint32(o + 4, true),
+    maxSge: v.getUint32(o + 8, true),
+    srqn: v.getUint32(o + 12, true),
+  };
+}
+
+/** struct ib_uverbs_modify_srq: Request of MODIFY_SRQ (no response). */
+export interface IbUverbsModifySrq {
+  /** The SRQ to change.; offset 0, 4 bytes */
+  srqHandle: number;
+  /** What to change: the kernel's ib_srq_attr_mask bits (max_wr, srq_limit).; offset 4, 4 bytes */
+  attrMask: number;
+  /** New size.; offset 8, 4 bytes */
+  maxWr: number;
+  /** New limit.; offset 12, 4 bytes */
+  srqLimit: number;
+}
+/** Input of struct ib_uverbs_modify_srq: fields left out are zero. */
+export interface IbUverbsModifySrqInit {
+  srqHandle?: number;
+  attrMask?: number;
+  maxWr?: number;
+  srqLimit?: number;
+}
+/** sizeof(struct ib_uverbs_modify_srq). */
+export const IB_UVERBS_MODIFY_SRQ_SIZE = 16;
+/** Writes struct ib_uverbs_modify_srq at offset `o` of `v` (16 bytes). */
+export function encodeIbUverbsModifySrq(v: DataView, o: number, x: IbUverbsModifySrqInit): void {
+  v.setUint32(o + 0, x.srqHandle ?? 0, true);
+  v.setUint32(o + 4, x.attrMask ?? 0, true);
+  v.setUint32(o + 8, x.maxWr ?? 0, true);
+  v.setUint32(o + 12, x.srqLimit ?? 0, true);
+}
+/** Reads struct ib_uverbs_modify_srq at offset `o` of `v`. */
+export function decodeIbUverbsModifySrq(v: DataView, o: number): IbUverbsModifySrq {
+  return {
+    srqHandle: v.getUint32(o + 0, true),
+    attrMask: v.getUint32(o + 4, true),
+    maxWr: v.getUint32(o + 8, true),
+    srqLimit: v.getUint32(o + 12, true),
+  };
+}
+
+/** struct ib_uverbs_query_srq: Request of QUERY_SRQ. */
+export interface IbUverbsQuerySrq {
+  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it).; offset 0, 8 bytes */
+  response: bigint;
+  /** The SRQ to query.; offset 8, 4 bytes */
+  srqHandle: number;
+  /** offset 12, 4 bytes */
+  reserved: number;
+}
+/** Input of struct ib_uverbs_query_srq: fields left out are zero. */
+export interface IbUverbsQuerySrqInit {
+  response?: number | bigint;
+  srqHandle?: number;
+  reserved?: number;
+}
+/** sizeof(struct ib_uverbs_query_srq). */
+export const IB_UVERBS_QUERY_SRQ_SIZE = 16;
+/** Writes struct ib_uverbs_query_srq at offset `o` of `v` (16 bytes). */
+export function encodeIbUverbsQuerySrq(v: DataView, o: number, x: IbUverbsQuerySrqInit): void {
+  putU64(v, o + 0, x.response ?? 0);
+  v.setUint32(o + 8, x.srqHandle ?? 0, true);
+  v.setUint32(o + 12, x.reserved ?? 0, true);
+}
+/** Reads struct ib_uverbs_query_srq at offset `o` of `v`. */
+export function decodeIbUverbsQuerySrq(v: DataView, o: number): IbUverbsQuerySrq {
+  return {
+    response: v.getBigUint64(o + 0, true),
+    srqHandle: v.getUint32(o + 8, true),
+    reserved: v.getUint32(o + 12, true),
+  };
+}
+
+/** struct ib_uverbs_query_srq_resp: Response of QUERY_SRQ. */
+export interface IbUverbsQuerySrqResp {
+  /** Work requests the SRQ holds.; offset 0, 4 bytes */
+  maxWr: number;
+  /** Scatter/gather entries per work request.; offset 4, 4 bytes */
+  maxSge: number;
+  /** The limit event threshold.; offset 8, 4 bytes */
+  srqLimit: number;
+  /** offset 12, 4 bytes */
+  reserved: number;
+}
+/** Input of struct ib_uverbs_query_srq_resp: fields left out are zero. */
+export type IbUverbsQuerySrqRespInit = Partial<IbUverbsQuerySrqResp>;
+/** sizeof(struct ib_uverbs_query_srq_resp). */
+export const IB_UVERBS_QUERY_SRQ_RESP_SIZE = 16;
+/** Writes struct ib_uverbs_query_srq_resp at offset `o` of `v` (16 bytes). */
+export function encodeIbUverbsQuerySrqResp(v: DataView, o: number, x: IbUverbsQuerySrqRespInit): void {
+  v.setUint32(o + 0, x.maxWr ?? 0, true);
+  v.setUint32(o + 4, x.maxSge ?? 0, true);
+  v.setUint32(o + 8, x.srqLimit ?? 0, true);
+  v.setUint32(o + 12, x.reserved ?? 0, true);
+}
+/** Reads struct ib_uverbs_query_srq_resp at offset `o` of `v`. */
+export function decodeIbUverbsQuerySrqResp(v: DataView, o: number): IbUverbsQuerySrqResp {
+  return {
+    maxWr: v.getUint32(o + 0, true),
+    maxSge: v.getUint32(o + 4, true),
+    srqLimit: v.getUint32(o + 8, true),
+    reserved: v.getUint32(o + 12, true),
+  };
+}
+
+/** struct ib_uverbs_destroy_srq: Request of DESTROY_SRQ; the response is ib_uverbs_destroy_srq_resp. */
+export interface IbUverbsDestroySrq {
+  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it).; offset 0, 8 bytes */
+  response: bigint;
+  /** The SRQ to destroy.; offset 8, 4 bytes */
+  srqHandle: number;
+  /** offset 12, 4 bytes */
+  reserved: number;
+}
+/** Input of struct ib_uverbs_destroy_srq: fields left out are zero. */
+export interface IbUverbsDestroySrqInit {
+  response?: number | bigint;
+  srqHandle?: number;
+  reserved?: number;
+}
+/** sizeof(struct ib_uverbs_destroy_srq). */
+export const IB_UVERBS_DESTROY_SRQ_SIZE = 16;
+/** Writes struct ib_uverbs_destroy_srq at offset `o` of `v` (16 bytes). */
+export function encodeIbUverbsDestroySrq(v: DataView, o: number, x: IbUverbsDestroySrqInit): void {
+  putU64(v, o + 0, x.response ?? 0);
+  v.setUint32(o + 8, x.srqHandle ?? 0, true);
+  v.setUint32(o + 12, x.reserved ?? 0, true);
+}
+/** Reads struct ib_uverbs_destroy_srq at offset `o` of `v`. */
+export function decodeIbUverbsDestroySrq(v: DataView, o: number): IbUverbsDestroySrq {
+  return {
+    response: v.getBigUint64(o + 0, true),
+    srqHandle: v.getUint32(o + 8, true),
+    reserved: v.getUint32(o + 12, true),
+  };
+}
+
+/** struct ib_uverbs_post_srq_recv: Request of POST_SRQ_RECV. */
+export interface IbUverbsPostSrqRecv {
+  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it).; offset 0, 8 bytes */
+  response: bigint;
+  /** The SRQ to post to.; offset 8, 4 bytes */
+  srqHandle: number;
+  /** How many work requests follow.; offset 12, 4 bytes */
+  wrCount: number;
+  /** How many scatter/gather entries follow the work requests, in total.; offset 16, 4 bytes */
+  sgeCount: number;
+  /** The stride of the work requests in bytes, at least 16.; offset 20, 4 bytes */
+  wqeSize: number;
+}
+/** Input of struct ib_uverbs_post_srq_recv: fields left out are zero. */
+export interface IbUverbsPostSrqRecvInit {
+  response?: number | bigint;
+  srqHandle?: number;
+  wrCount?: number;
+  sgeCount?: number;
+  wqeSize?: number;
+}
+/** sizeof(struct ib_uverbs_post_srq_recv). */
+export const IB_UVERBS_POST_SRQ_RECV_SIZE = 24;
+/** Writes struct ib_uverbs_post_srq_recv at offset `o` of `v` (24 bytes). */
+export function encodeIbUverbsPostSrqRecv(v: DataView, o: number, x: IbUverbsPostSrqRecvInit): void {
+  putU64(v, o + 0, x.response ?? 0);
+  v.setUint32(o + 8, x.srqHandle ?? 0, true);
+  v.setUint32(o + 12, x.wrCount ?? 0, true);
+  v.setUint32(o + 16, x.sgeCount ?? 0, true);
+  v.setUint32(o + 20, x.wqeSize ?? 0, true);
+}
+/** Reads struct ib_uverbs_post_srq_recv at offset `o` of `v`. */
+export function decodeIbUverbsPostSrqRecv(v: DataView, o: number): IbUverbsPostSrqRecv {
+  return {
+    response: v.getBigUint64(o + 0, true),
+    srqHandle: v.getUint32(o + 8, true),
+    wrCount: v.getUint32(o + 12, true),
+    sgeCount: v.getUint32(o + 16, true),
+    wqeSize: v.getUint32(o + 20, true),
+  };
+}
+
+/** struct ib_uverbs_post_srq_recv_resp: Response of POST_SRQ_RECV. */
+export interface IbUverbsPostSrqRecvResp {
+  /** 0 when every work request was posted; otherwise the 1-based position of the first one the device refused.; offset 0, 4 bytes */
+  badWr: number;
+}
+/** Input of struct ib_uverbs_post_srq_recv_resp: fields left out are zero. */
+export type IbUverbsPostSrqRecvRespInit = Partial<IbUverbsPostSrqRecvResp>;
+/** sizeof(struct ib_uverbs_post_srq_recv_resp). */
+export const IB_UVERBS_POST_SRQ_RECV_RESP_SIZE = 4;
+/** Writes struct ib_uverbs_post_srq_recv_resp at offset `o` of `v` (4 bytes). */
+export function encodeIbUverbsPostSrqRecvResp(v: DataView, o: number, x: IbUverbsPostSrqRecvRespInit): void {
+  v.setUint32(o + 0, x.badWr ?? 0, true);
+}
+/** Reads struct ib_uverbs_post_srq_recv_resp at offset `o` of `v`. */
+export function decodeIbUverbsPostSrqRecvResp(v: DataView, o: number): IbUverbsPostSrqRecvResp {
+  return {
+    badWr: v.getUint32(o + 0, true),
+  };
+}
+
+/** struct ib_uverbs_ex_create_wq: Request of EX_CREATE_WQ. */
+export interface IbUverbsExCreateWq {
+  /** Must be zero (else EOPNOTSUPP).; offset 0, 4 bytes */
+  compMask: number;
+  /** The WQ type.; offset 4, 4 bytes; values of ib_uverbs_wq_type */
+  wqType: number;
+  /** An opaque value returned with the WQ's async events.; offset 8, 8 bytes */
+  userHandle: bigint;
+  /** The PD of the WQ.; offset 16, 4 bytes */
+  pdHandle: number;
+  /** The CQ for its completions.; offset 20, 4 bytes */
+  cqHandle: number;
+  /** Work requests the WQ must hold.; offset 24, 4 bytes */
+  maxWr: number;
+  /** Scatter/gather entries per work request.; offset 28, 4 bytes */
+  maxSge: number;
+  /** Creation flags.; offset 32, 4 bytes; values of ib_uverbs_wq_flags */
+  createFlags: number;
+  /** offset 36, 4 bytes */
+  reserved: number;
+}
+/** Input of struct ib_uverbs_ex_create_wq: fields left out are zero. */
+export interface IbUverbsExCreateWqInit {
+  compMask?: number;
+  wqType?: number;
+  userHandle?: number | bigint;
+  pdHandle?: number;
+  cqHandle?: number;
+  maxWr?: number;
+  maxSge?: number;
+  createFlags?: number;
+  reserved?: number;
+}
+/** sizeof(struct ib_uverbs_ex_create_wq). */
+export const IB_UVERBS_EX_CREATE_WQ_SIZE = 40;
+/** Writes struct ib_uverbs_ex_create_wq at offset `o` of `v` (40 bytes). */
+export function encodeIbUverbsExCreateWq(v: DataView, o: number, x: IbUverbsExCreateWqInit): void {
+  v.setUint32(o + 0, x.compMask ?? 0, true);
+  v.setUint32(o + 4, x.wqType ?? 0, true);
+  putU64(v, o + 8, x.userHandle ?? 0);
+  v.setUint32(o + 16, x.pdHandle ?? 0, true);
+  v.setUint32(o + 20, x.cqHandle ?? 0, true);
+  v.setUint32(o + 24, x.maxWr ?? 0, true);
+  v.setUint32(o + 28, x.maxSge ?? 0, true);
+  v.setUint32(o + 32, x.createFlags ?? 0, true);
+  v.setUint32(o + 36, x.reserved ?? 0, true);
+}
+/** Reads struct ib_uverbs_ex_create_wq at offset `o` of `v`. */
+export function decodeIbUverbsExCreateWq(v: DataView, o: number): IbUverbsExCreateWq {
+  return {
+    compMask: v.getUint32(o + 0, true),
+    wqType: v.getUint32(o + 4, true),
+    userHandle: v.getBigUint64(o + 8, true),
+    pdHandle: v.getUint32(o + 16, true),
+    cqHandle: v.getUint32(o + 20, true),
+    maxWr: v.getUint32(o + 24, true),
+    maxSge: v.getUint32(o + 28, true),
+    createFlags: v.getUint32(o + 32, true),
+    reserved: v.getUint32(o + 36, true),
+  };
+}
+
+/** struct ib_uverbs_ex_create_wq_resp: Response of EX_CREATE_WQ. */
+export interface IbUverbsExCreateWqResp {
+  /** Reserved; 0.; offset 0, 4 bytes */
+  compMask: number;
+  /** How many bytes of this response the kernel wrote.; offset 4, 4 bytes */
+  responseLength: number;
+  /** The new WQ.; offset 8, 4 bytes */
+  wqHandle: number;
+  /** Work requests granted.; offset 12, 4 bytes */
+  maxWr: number;
+  /** Scatter/gather entries granted.; offset 16, 4 bytes */
+  maxSge: number;
+  /** The WQ number.; offset 20, 4 bytes */
+  wqn: number;
+}
+/** Input of struct ib_uverbs_ex_create_wq_resp: fields left out are zero. */
+export type IbUverbsExCreateWqRespInit = Partial<IbUverbsExCreateWqResp>;
+/** sizeof(struct ib_uverbs_ex_create_wq_resp). */
+export const IB_UVERBS_EX_CREATE_WQ_RESP_SIZE = 24;
+/** Writes struct ib_uverbs_ex_create_wq_resp at offset `o` of `v` (24 bytes). */
+export function encodeIbUverbsExCreateWqResp(v: DataView, o: number, x: IbUverbsExCreateWqRespInit): void {
+  v.setUint32(o + 0, x.compMask ?? 0, true);
+  v.setUint32(o + 4, x.responseLength ?? 0, true);
+  v.setUint32(o + 8, x.wqHandle ?? 0, true);
+  v.setUint32(o + 12, x.maxWr ?? 0, true);
+  v.setUint32(o + 16, x.maxSge ?? 0, true);
+  v.setUint32(o + 20, x.wqn ?? 0, true);
+}
+/** Reads struct ib_uverbs_ex_create_wq_resp at offset `o` of `v`. */
+export function decodeIbUverbsExCreateWqResp(v: DataView, o: number): IbUverbsExCreateWqResp {
+  return {
+    compMask: v.getUint32(o + 0, true),
+    responseLength: v.getUint32(o + 4, true),
+    wqHandle: v.getUint32(o + 8, true),
+    maxWr: v.getUint32(o + 12, true),
+    maxSge: v.getUint32(o + 16, true),
+    wqn: v.getUint32(o + 20, true),
+  };
+}
+
+/** struct ib_uverbs_ex_destroy_wq: Request of EX_DESTROY_WQ. */
+export interface IbUverbsExDestroyWq {
+  /** Must be zero (else EOPNOTSUPP).; offset 0, 4 bytes */
+  compMask: number;
+  /** The WQ to destroy.; offset 4, 4 bytes */
+  wqHandle: number;
+}
+/** Input of struct ib_uverbs_ex_destroy_wq: fields left out are zero. */
+export type IbUverbsExDestroyWqInit = Partial<IbUverbsExDestroyWq>;
+/** sizeof(struct ib_uverbs_ex_destroy_wq). */
+export const IB_UVERBS_EX_DESTROY_WQ_SIZE = 8;
+/** Writes struct ib_uverbs_ex_destroy_wq at offset `o` of `v` (8 bytes). */
+export function encodeIbUverbsExDestroyWq(v: DataView, o: number, x: IbUverbsExDestroyWqInit): void {
+  v.setUint32(o + 0, x.compMask ?? 0, true);
+  v.setUint32(o + 4, x.wqHandle ?? 0, true);
+}
+/** Reads struct ib_uverbs_ex_destroy_wq at offset `o` of `v`. */
+export function decodeIbUverbsExDestroyWq(v: DataView, o: number): IbUverbsExDestroyWq {
+  return {
+    compMask: v.getUint32(o + 0, true),
+    wqHandle: v.getUint32(o + 4, true),
+  };
+}
+
+/** struct ib_uverbs_ex_destroy_wq_resp: Response of EX_DESTROY_WQ. */
+export interface IbUverbsExDestroyWqResp {
+  /** Reserved; 0.; offset 0, 4 bytes */
+  compMask: number;
+  /** How many bytes of this response the kernel wrote.; offset 4, 4 bytes */
+  responseLength: number;
+  /** Async events delivered for the WQ.; offset 8, 4 bytes */
+  eventsReported: number;
+  /** offset 12, 4 bytes */
+  reserved: number;
+}
+/** Input of struct ib_uverbs_ex_destroy_wq_resp: fields left out are zero. */
+export type IbUverbsExDestroyWqRespInit = Partial<IbUverbsExDestroyWqResp>;
+/** sizeof(struct ib_uverbs_ex_destroy_wq_resp). */
+export const IB_UVERBS_EX_DESTROY_WQ_RESP_SIZE = 16;
+/** Writes struct ib_uverbs_ex_destroy_wq_resp at offset `o` of `v` (16 bytes). */
+export function encodeIbUverbsExDestroyWqResp(v: DataView, o: number, x: IbUverbsExDestroyWqRespInit): void {
+  v.setUint32(o + 0, x.compMask ?? 0, true);
+  v.setUint32(o + 4, x.responseLength ?? 0, true);
+  v.setUint32(o + 8, x.eventsReported ?? 0, true);
+  v.setUint32(o + 12, x.reserved ?? 0, true);
+}
+/** Reads struct ib_uverbs_ex_destroy_wq_resp at offset `o` of `v`. */
+export function decodeIbUverbsExDestroyWqResp(v: DataView, o: number): IbUverbsExDestroyWqResp {
+  return {
+    compMask: v.getUint32(o + 0, true),
+    responseLength: v.getUint32(o + 4, true),
+    eventsReported: v.getUint32(o + 8, true),
+    reserved: v.getUint32(o + 12, true),
+  };
+}
+
+/** struct ib_uverbs_ex_modify_wq: Request of EX_MODIFY_WQ (no response). */
+export interface IbUverbsExModifyWq {
+  /** What to change: the kernel's ib_wq_attr_mask bits (1 state, 2 current state, 4 flags).; offset 0, 4 bytes */
+  attrMask: number;
+  /** The WQ to change.; offset 4, 4 bytes */
+  wqHandle: number;
+  /** New state (0 RESET, 1 RDY, 2 ERR).; offset 8, 4 bytes */
+  wqState: number;
+  /** The state user space believes the WQ is in.; offset 12, 4 bytes */
+  currWqState: number;
+  /** New flag values, for the bits in flags_mask.; offset 16, 4 bytes; values of ib_uverbs_wq_flags */
+  flags: number;
+  /** Which flags to change.; offset 20, 4 bytes; values of ib_uverbs_wq_flags */
+  flagsMask: number;
+}
+/** Input of struct ib_uverbs_ex_modify_wq: fields left out are zero. */
+export type IbUverbsExModifyWqInit = Partial<IbUverbsExModifyWq>;
+/** sizeof(struct ib_uverbs_ex_modify_wq). */
+export const IB_UVERBS_EX_MODIFY_WQ_SIZE = 24;
+/** Writes struct ib_uverbs_ex_modify_wq at offset `o` of `v` (24 bytes). */
+export function encodeIbUverbsExModifyWq(v: DataView, o: number, x: IbUverbsExModifyWqInit): void {
+  v.setUint32(o + 0, x.attrMask ?? 0, true);
+  v.setUint32(o + 4, x.wqHandle ?? 0, true);
+  v.setUint32(o + 8, x.wqState ?? 0, true);
+  v.setUint32(o + 12, x.currWqState ?? 0, true);
+  v.setUint32(o + 16, x.flags ?? 0, true);
+  v.setUint32(o + 20, x.flagsMask ?? 0, true);
+}
+/** Reads struct ib_uverbs_ex_modify_wq at offset `o` of `v`. */
+export function decodeIbUverbsExModifyWq(v: DataView, o: number): IbUverbsExModifyWq {
+  return {
+    attrMask: v.getUint32(o + 0, true),
+    wqHandle: v.getUint32(o + 4, true),
+    wqState: v.getUint32(o + 8, true),
+    currWqState: v.getUint32(o + 12, true),
+    flags: v.getUint32(o + 16, true),
+    flagsMask: v.getUint32(o + 20, true),
+  };
+}
+
+/** struct ib_uverbs_open_xrcd: Request of OPEN_XRCD. */
+export interface IbUverbsOpenXrcd {
+  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it).; offset 0, 8 bytes */
+  response: bigint;
+  /** A file descriptor whose file identifies a shared XRCD, or -1 (0xffffffff) for a private one.; offset 8, 4 bytes */
+  fd: number;
+  /** open(2) flags: O_CREAT creates the shared XRCD if the file has none, O_EXCL refuses an existing one.; offset 12, 4 bytes */
+  oflags: number;
+}
+/** Input of struct ib_uverbs_open_xrcd: fields left out are zero. */
+export interface IbUverbsOpenXrcdInit {
+  response?: number | bigint;
+  fd?: number;
+  oflags?: number;
+}
+/** sizeof(struct ib_uverbs_open_xrcd). */
+export const IB_UVERBS_OPEN_XRCD_SIZE = 16;
+/** Writes struct ib_uverbs_open_xrcd at offset `o` of `v` (16 bytes). */
+export function encodeIbUverbsOpenXrcd(v: DataView, o: number, x: IbUverbsOpenXrcdInit): void {
+  putU64(v, o + 0, x.response ?? 0);
+  v.setUint32(o + 8, x.fd ?? 0, true);
+  v.setUint32(o + 12, x.oflags ?? 0, true);
+}
+/** Reads struct ib_uverbs_open_xrcd at offset `o` of `v`. */
+export function decodeIbUverbsOpenXrcd(v: DataView, o: number): IbUverbsOpenXrcd {
+  return {
+    response: v.getBigUint64(o + 0, true),
+    fd: v.getUint32(o + 8, true),
+    oflags: v.getUint32(o + 12, true),
+  };
+}
+
+/** struct ib_uverbs_open_xrcd_resp: Response of OPEN_XRCD. */
+export interface IbUverbsOpenXrcdResp {
+  /** The new XRCD handle.; offset 0, 4 bytes */
+  xrcdHandle: number;
+}
+/** Input of struct ib_uverbs_open_xrcd_resp: fields left out are zero. */
+export type IbUverbsOpenXrcdRespInit = Partial<IbUverbsOpenXrcdResp>;
+/** sizeof(struct ib_uverbs_open_xrcd_resp). */
+export const IB_UVERBS_OPEN_XRCD_RESP_SIZE = 4;
+/** Writes struct ib_uverbs_open_xrcd_resp at offset `o` of `v` (4 bytes). */
+export function encodeIbUverbsOpenXrcdResp(v: DataView, o: number, x: IbUverbsOpenXrcdRespInit): void {
+  v.setUint32(o + 0, x.xrcdHandle ?? 0, true);
+}
+/** Reads struct ib_uverbs_open_xrcd_resp at offset `o` of `v`. */
+export function decodeIbUverbsOpenXrcdResp(v: DataView, o: number): IbUverbsOpenXrcdResp {
+  return {
+    xrcdHandle: v.getUint32(o + 0, true),
+  };
+}
+
+/** struct ib_uverbs_close_xrcd: Request of CLOSE_XRCD (no response). */
+export interface IbUverbsCloseXrcd {
+  /** The XRCD to close.; offset 0, 4 bytes */
+  xrcdHandle: number;
+}
+/** Input of struct ib_uverbs_close_xrcd: fields left out are zero. */
+export type IbUverbsCloseXrcdInit = Partial<IbUverbsCloseXrcd>;
+/** sizeof(struct ib_uverbs_close_xrcd). */
+export const IB_UVERBS_CLOSE_XRCD_SIZE = 4;
+/** Writes struct ib_uverbs_close_xrcd at offset `o` of `v` (4 bytes). */
+export function encodeIbUverbsCloseXrcd(v: DataView, o: number, x: IbUverbsCloseXrcdInit): void {
+  v.setUint32(o + 0, x.xrcdHandle ?? 0, true);
+}
+/** Reads struct ib_uverbs_close_xrcd at offset `o` of `v`. */
+export function decodeIbUverbsCloseXrcd(v: DataView, o: number): IbUverbsCloseXrcd {
+  return {
+    xrcdHandle: v.getUint32(o + 0, true),
+  };
+}
+
 /** struct mlx5_ib_uapi_devx_async_cmd_hdr: What read() on a DEVX async command fd returns: the request's wr_id, then the firmware's output of the asynchronous query (out_len bytes). */
 export interface Mlx5IbUapiDevxAsyncCmdHdr {
   /** The wr_id given to DEVX_OBJ_ASYNC_QUERY.; offset 0, 8 bytes */
