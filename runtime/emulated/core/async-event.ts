@@ -8,7 +8,7 @@ import type { IbUverbsAsyncEventDesc } from '../../../generated/core/structs.js'
 import type { Bundle } from '../../bundle.js';
 import { RemoveReason, type RemoveReasonId } from '../../device.js';
 import { contextOf, type Context } from './context.js';
-import { base, coreState, recordOf, type Base, type CoreState } from './state.js';
+import { coreState, recordOf, type Base, type CoreState } from './state.js';
 
 /** enum ib_event_type values the device raises. */
 export const IbEvent = { DEVICE_FATAL: 8 } as const;
@@ -21,7 +21,7 @@ export interface AsyncEvent extends Base<'ASYNC_EVENT'> {
 }
 
 export function newAsyncEvent(s: CoreState): AsyncEvent {
-  return s.born({ ...base('ASYNC_EVENT'), events: [], closed: false });
+  return s.born({ type: 'ASYNC_EVENT', usecnt: 0, released: false, events: [], closed: false });
 }
 
 /**

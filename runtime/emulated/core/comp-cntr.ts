@@ -11,7 +11,7 @@ import type { Bundle } from '../../bundle.js';
 import type { RemoveReasonId } from '../../device.js';
 import { EINVAL, EOPNOTSUPP, fail } from '../../errno.js';
 import type { CompCntrCaps } from './caps.js';
-import { base, coreState, recordOf, refuseIfUsed, type Base, type CoreState } from './state.js';
+import { coreState, recordOf, refuseIfUsed, type Base, type CoreState } from './state.js';
 
 export interface CompCntr extends Base<'COMP_CNTR'> {
   comp: bigint;
@@ -27,7 +27,7 @@ function capsOf(s: CoreState): CompCntrCaps {
 /** ENOMEM when the device's counter table is full. */
 export function newCompCntr(s: CoreState): CompCntr {
   s.room('COMP_CNTR', capsOf(s).maxCounters);
-  return s.born<CompCntr>({ ...base('COMP_CNTR'), comp: 0n, err: 0n });
+  return s.born<CompCntr>({ type: 'COMP_CNTR', usecnt: 0, released: false, comp: 0n, err: 0n });
 }
 
 export function releaseCompCntr(_s: CoreState, r: CompCntr, reason: RemoveReasonId): void {

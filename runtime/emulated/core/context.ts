@@ -58,23 +58,33 @@ function fdIsOpen(p: Process, fd: number): boolean {
 const WRITE_CMD_NAMES = new Map<number, string>(Object.entries(IB_UVERBS_WRITE_CMDS).map(([k, v]) => [v, k]));
 const IB_USER_VERBS_CMD_FLAG_EXTENDED = 0x8000_0000;
 
+/**
+ * GET_CONTEXT's common part: the checks of ib_uverbs_get_context, then the context
+ * `make` builds (a driver's make reads its UHW request and may refuse), made the
+ * file's, then the core outputs. Returns the context for the driver's own outputs.
+ */
+export function openContext<C extends Context>(b: Bundle, make: () => C): C {
+  const A = UVERBS_ATTRS_GET_CONTEXT;
+  if (b.file.context !== undefined) fail(EINVAL, 'this file already has a context');
+  if (b.has(A.fd_arr)) {
+    const arr = b.input(A.fd_arr);
+    if (arr.len % 4 !== 0) fail(EINVAL, `fd_arr is ${arr.len} bytes, not a whole number of fds`);
+    // The device registers no UCAP files, so the first fd given is closed or the wrong kind of file.
+    const fd = arr.view.getInt32(arr.offset, true);
+    if (!fdIsOpen(b.file.process, fd)) fail(EBADF, `fd_arr names fd ${fd}, which is not open`);
+    fail(EINVAL, `fd ${fd} in fd_arr is not a UCAP file`);
+  }
+  const ctx = make();
+  // As in the kernel, the context is live before the outputs are copied: a fault there does not undo it.
+  b.file.context = ctx;
+  b.outputU32(A.num_comp_vectors, ctx.numCompVectors);
+  b.outputU64(A.core_support, ctx.coreSupport);
+  return ctx;
+}
+
 export const contextHandlers = {
   getContext(b: Bundle): void {
-    const A = UVERBS_ATTRS_GET_CONTEXT;
-    if (b.file.context !== undefined) fail(EINVAL, 'this file already has a context');
-    if (b.has(A.fd_arr)) {
-      const arr = b.input(A.fd_arr);
-      if (arr.len % 4 !== 0) fail(EINVAL, `fd_arr is ${arr.len} bytes, not a whole number of fds`);
-      // The device registers no UCAP files, so the first fd given is closed or the wrong kind of file.
-      const fd = arr.view.getInt32(arr.offset, true);
-      if (!fdIsOpen(b.file.process, fd)) fail(EBADF, `fd_arr names fd ${fd}, which is not open`);
-      fail(EINVAL, `fd ${fd} in fd_arr is not a UCAP file`);
-    }
-    const ctx = newContext(coreState(b.device));
-    // As in the kernel, the context is live before the outputs are copied: a fault there does not undo it.
-    b.file.context = ctx;
-    b.outputU32(A.num_comp_vectors, ctx.numCompVectors);
-    b.outputU64(A.core_support, ctx.coreSupport);
+    openContext(b, () => newContext(coreState(b.device)));
   },
 
   queryContext(b: Bundle): void {

@@ -12,7 +12,7 @@ import { EINVAL, ENOENT, EOPNOTSUPP, fail } from '../../errno.js';
 import { eventFileFor, type AsyncEvent } from './async-event.js';
 import { roundupPow2 } from './caps.js';
 import { contextOf, type Context } from './context.js';
-import { base, coreState, optionalRecord, recordOf, refuseIfUsed, type Base, type CoreState } from './state.js';
+import { coreState, optionalRecord, recordOf, refuseIfUsed, type Base, type CoreState } from './state.js';
 import { bufferDesc, dmabufRange, pinUserMemory, type UserBuffer } from './umem.js';
 
 export interface CompChannel extends Base<'COMP_CHANNEL'> {
@@ -23,7 +23,7 @@ export interface CompChannel extends Base<'COMP_CHANNEL'> {
 }
 
 export function newCompChannel(s: CoreState): CompChannel {
-  return s.born<CompChannel>({ ...base('COMP_CHANNEL'), events: [], closed: false });
+  return s.born<CompChannel>({ type: 'COMP_CHANNEL', usecnt: 0, released: false, events: [], closed: false });
 }
 
 export function releaseCompChannel(_s: CoreState, r: CompChannel): void {
@@ -72,7 +72,7 @@ export function newCq(s: CoreState, ctx: Context, p: CqParams): Cq {
     if (p.buffer.length < need) fail(EINVAL, `a CQ of ${cqe + 1} slots needs ${need} bytes of buffer, not ${p.buffer.length}`);
   }
   return s.born<Cq>({
-    ...base('CQ'),
+    type: 'CQ', usecnt: 0, released: false,
     cqn: s.cqns.alloc(),
     cqe,
     compVector: p.compVector,

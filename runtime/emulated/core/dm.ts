@@ -6,7 +6,7 @@ import { UVERBS_ATTRS_DM_ALLOC } from '../../../generated/core/ids.js';
 import type { Bundle } from '../../bundle.js';
 import type { RemoveReasonId } from '../../device.js';
 import { EINVAL, EOPNOTSUPP, fail } from '../../errno.js';
-import { base, coreState, refuseIfUsed, type Base, type CoreState } from './state.js';
+import { coreState, refuseIfUsed, type Base, type CoreState } from './state.js';
 
 export interface Dm extends Base<'DM'> {
   /** Where the block starts in device memory. */
@@ -26,7 +26,7 @@ export function newDm(s: CoreState, length: bigint, alignLog: number): Dm {
   if (alignLog > caps.maxAlignLog) fail(EINVAL, `alignment 2^${alignLog} is above 2^${caps.maxAlignLog}`);
   const size = Math.ceil(Number(length) / caps.granule) * caps.granule;
   const start = s.dm.alloc(size, Math.max(caps.granule, 2 ** alignLog));
-  return s.born<Dm>({ ...base('DM'), start, length, size, alignLog });
+  return s.born<Dm>({ type: 'DM', usecnt: 0, released: false, start, length, size, alignLog });
 }
 
 export function releaseDm(s: CoreState, r: Dm, reason: RemoveReasonId): void {

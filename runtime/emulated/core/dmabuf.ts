@@ -6,7 +6,7 @@ import { UVERBS_ATTRS_DMABUF_ALLOC } from '../../../generated/core/ids.js';
 import type { Bundle } from '../../bundle.js';
 import { EINVAL, EOPNOTSUPP, fail } from '../../errno.js';
 import { contextOf, type MmapEntry } from './context.js';
-import { base, coreState, type Base, type CoreState } from './state.js';
+import { coreState, type Base, type CoreState } from './state.js';
 
 export interface Dmabuf extends Base<'DMABUF'> {
   readonly entry: MmapEntry;
@@ -16,7 +16,7 @@ export interface Dmabuf extends Base<'DMABUF'> {
 }
 
 export function newDmabuf(s: CoreState, entry: MmapEntry): Dmabuf {
-  const r = s.born<Dmabuf>({ ...base('DMABUF'), entry, size: entry.size, revoked: false });
+  const r = s.born<Dmabuf>({ type: 'DMABUF', usecnt: 0, released: false, entry, size: entry.size, revoked: false });
   entry.exports++;
   return r;
 }

@@ -7,7 +7,7 @@ import { UVERBS_ATTRS_DMAH_ALLOC } from '../../../generated/core/ids.js';
 import type { Bundle } from '../../bundle.js';
 import type { RemoveReasonId } from '../../device.js';
 import { EINVAL, EOPNOTSUPP, EPERM, fail } from '../../errno.js';
-import { base, coreState, refuseIfUsed, type Base, type CoreState } from './state.js';
+import { coreState, refuseIfUsed, type Base, type CoreState } from './state.js';
 
 export type TphMemType = 'vm' | 'pm';
 
@@ -32,7 +32,7 @@ export function newDmah(s: CoreState, p: DmahParams): Dmah {
   if (p.cpuId !== undefined && p.cpuId >= caps.numCpus) fail(EPERM, `CPU ${p.cpuId} is not in the task's allowed set 0..${caps.numCpus - 1}`);
   if (p.ph !== undefined && (p.ph & 0xfc) !== 0) fail(EINVAL, `processing hint 0x${p.ph.toString(16)} has bits above the lowest two`);
   const steeringTag = p.cpuId === undefined ? undefined : (p.memType === 'pm' ? 0x100 : 0) | p.cpuId;
-  return s.born<Dmah>({ ...base('DMAH'), cpuId: p.cpuId, memType: p.memType, ph: p.ph, steeringTag });
+  return s.born<Dmah>({ type: 'DMAH', usecnt: 0, released: false, cpuId: p.cpuId, memType: p.memType, ph: p.ph, steeringTag });
 }
 
 export function releaseDmah(_s: CoreState, r: Dmah, reason: RemoveReasonId): void {

@@ -15,7 +15,7 @@ import type { Bundle } from '../../bundle.js';
 import type { RemoveReasonId } from '../../device.js';
 import { EINVAL, EOPNOTSUPP, fail } from '../../errno.js';
 import type { EspCaps } from './caps.js';
-import { base, coreState, recordOf, refuseIfUsed, type Base, type CoreState } from './state.js';
+import { coreState, recordOf, refuseIfUsed, type Base, type CoreState } from './state.js';
 import { readUser } from './umem.js';
 
 /** enum ib_flow_spec_type values an ESP tunnel header may be. */
@@ -128,7 +128,7 @@ export const flowActionHandlers = {
     // attrs and keymat are mandatory on create, so parseEsp found them.
     const sa: EspSa = { hdr: p.hdr!, esn: p.esn, keymat: p.keymat!, replay: p.replay ?? { kind: 'none' }, encap: p.encap };
     deviceChecks(caps, sa);
-    b.uobject(UVERBS_ATTRS_FLOW_ACTION_ESP_CREATE.handle).object = s.born<FlowAction>({ ...base('FLOW_ACTION'), kind: 'esp', esp: sa });
+    b.uobject(UVERBS_ATTRS_FLOW_ACTION_ESP_CREATE.handle).object = s.born<FlowAction>({ type: 'FLOW_ACTION', usecnt: 0, released: false, kind: 'esp', esp: sa });
   },
 
   flowActionEspModify(b: Bundle): void {

@@ -13,7 +13,7 @@ import type { RemoveReasonId } from '../../device.js';
 import { EINVAL, EOPNOTSUPP, fail } from '../../errno.js';
 import type { FlowAction } from './flow-action.js';
 import type { Qp } from './qp.js';
-import { base, coreState, drop, hold, recordOf, refuseIfUsed, type Base, type CoreState } from './state.js';
+import { coreState, drop, hold, recordOf, refuseIfUsed, type Base, type CoreState } from './state.js';
 
 /** What one counter of a counters object counts (the driver's counter description). */
 export type CounterKind = 'packets' | 'bytes';
@@ -28,7 +28,7 @@ export interface Counters extends Base<'COUNTERS'> {
 
 export function newCounters(s: CoreState): Counters {
   if (!s.caps.flowCounters) fail(EOPNOTSUPP, 'the device has no flow counters');
-  return s.born<Counters>({ ...base('COUNTERS'), description: [], flows: new Set(), cached: undefined });
+  return s.born<Counters>({ type: 'COUNTERS', usecnt: 0, released: false, description: [], flows: new Set(), cached: undefined });
 }
 
 export function releaseCounters(_s: CoreState, r: Counters, reason: RemoveReasonId): void {
@@ -60,7 +60,7 @@ export function newFlow(s: CoreState, qp: Qp, p: FlowParams = {}): Flow {
     if (c.counters.usecnt > 0) fail(EINVAL, 'the counters object is already bound to a flow');
     if (c.description.length === 0) fail(EINVAL, 'a counters binding describes at least one counter');
   }
-  const flow = s.born<Flow>({ ...base('FLOW'), qp, actions: [...(p.actions ?? [])], counters: c?.counters, priority: p.priority ?? 0, packets: 0n, bytes: 0n });
+  const flow = s.born<Flow>({ type: 'FLOW', usecnt: 0, released: false, qp, actions: [...(p.actions ?? [])], counters: c?.counters, priority: p.priority ?? 0, packets: 0n, bytes: 0n });
   hold(qp);
   for (const a of flow.actions) hold(a);
   if (c) {

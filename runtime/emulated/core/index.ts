@@ -34,11 +34,36 @@ export * from './records.js';
  * A destroy action with nothing to report: the runtime ran the type's release hook
  * before the handler, and that did all there is (uverbs_destroy_def_handler).
  */
-const releasedByHook: Handler = () => {};
+export const releasedByHook: Handler = () => {};
 
 export function createCoreDevice(caps: Partial<CoreCaps> = {}): Device {
   const state = new CoreState(resolveCaps(caps));
+  return new Device(uapi, coreOps(state), state);
+}
 
+/**
+ * The release hook of one type: the type's own release, then the bookkeeping every
+ * type shares (released once, the live count, the test's release log). A driver's
+ * device builds the hooks of its own types with it too.
+ */
+export function releaseHook<R extends Base<string>>(state: CoreState, type: R['type'], release: (s: CoreState, r: R, reason: RemoveReasonId) => void): TypeOps {
+  return {
+    release(u, reason) {
+      const r = recordOf<R>(u, type);
+      if (r.released) throw new Error(`${type} ${u.id} released twice`);
+      release(state, r, reason); // with DESTROY it may refuse (EBUSY) before changing anything
+      r.released = true;
+      state.died(type);
+      state.onRelease?.(u, reason);
+    },
+  };
+}
+
+/**
+ * Every core handler and release hook over `state`: what createCoreDevice runs, and
+ * what a driver's device (which extends the core ABI) starts from and overrides.
+ */
+export function coreOps(state: CoreState): { handlers: Record<HandlerName, Handler>; types: Record<ObjectTypeName, TypeOps> } {
   const handlers: Record<HandlerName, Handler> = {
     ...contextHandlers,
     ...portHandlers,
@@ -68,17 +93,7 @@ export function createCoreDevice(caps: Partial<CoreCaps> = {}): Device {
     compCntrDestroy: releasedByHook,
   };
 
-  /** One release hook: the type's own release, then the bookkeeping every type shares. */
-  const hook = <R extends Base>(type: R['type'], release: (s: CoreState, r: R, reason: RemoveReasonId) => void): TypeOps => ({
-    release(u, reason) {
-      const r = recordOf<R>(u, type);
-      if (r.released) throw new Error(`${type} ${u.id} released twice`);
-      release(state, r, reason); // with DESTROY it may refuse (EBUSY) before changing anything
-      r.released = true;
-      state.died(type);
-      state.onRelease?.(u, reason);
-    },
-  });
+  const hook = <R extends Base>(type: R['type'], release: (s: CoreState, r: R, reason: RemoveReasonId) => void): TypeOps => releaseHook<R>(state, type, release);
 
   const types: Record<ObjectTypeName, TypeOps> = {
     PD: hook<Pd>('PD', releasePd),
@@ -102,5 +117,5 @@ export function createCoreDevice(caps: Partial<CoreCaps> = {}): Device {
     COMP_CNTR: hook<CompCntr>('COMP_CNTR', releaseCompCntr),
   };
 
-  return new Device(uapi, { handlers, types }, state);
+  return { handlers, types };
 }

@@ -15,7 +15,7 @@ import { EFAULT, EINVAL, ENOENT, EOPNOTSUPP, fail } from '../../errno.js';
 import type { Dm } from './dm.js';
 import type { Dmah } from './dmah.js';
 import type { Pd } from './pd.js';
-import { base, coreState, drop, hold, optionalRecord, recordOf, type Base, type CoreState } from './state.js';
+import { coreState, drop, hold, optionalRecord, recordOf, type Base, type CoreState } from './state.js';
 import { dmabufRange, pinUserMemory, type UserBuffer } from './umem.js';
 
 /** Where an MR's bytes are. ODP registrations pin nothing: pages are faulted in on use or by ADVISE_MR. */
@@ -74,7 +74,7 @@ export function newMr(s: CoreState, p: MrParams): Mr {
   s.room('MR', s.caps.maxMr);
   const key = s.allocKey();
   const access = p.access & (~ACC.IB_UVERBS_ACCESS_OPTIONAL_RANGE | HONOURED_OPTIONAL);
-  const mr = s.born<Mr>({ ...base('MR'), pd: p.pd, source: p.source, dmah: p.dmah, iova: p.iova, length: p.length, access, lkey: key, rkey: key, prefetched: 0n });
+  const mr = s.born<Mr>({ type: 'MR', usecnt: 0, released: false, pd: p.pd, source: p.source, dmah: p.dmah, iova: p.iova, length: p.length, access, lkey: key, rkey: key, prefetched: 0n });
   s.keys.set(key, mr);
   hold(mr.pd);
   hold(mr.dmah);

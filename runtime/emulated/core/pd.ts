@@ -6,14 +6,14 @@ import { LinkLayer } from './caps.js';
 import type { RemoveReasonId } from '../../device.js';
 import { EINVAL, fail } from '../../errno.js';
 import { portOf } from './port.js';
-import { base, drop, hold, refuseIfUsed, type Base, type CoreState } from './state.js';
+import { drop, hold, refuseIfUsed, type Base, type CoreState } from './state.js';
 
 export interface Pd extends Base<'PD'> {
   readonly pdn: number;
 }
 
 export function newPd(s: CoreState): Pd {
-  return s.born<Pd>({ ...base('PD'), pdn: s.pdns.alloc() });
+  return s.born<Pd>({ type: 'PD', usecnt: 0, released: false, pdn: s.pdns.alloc() });
 }
 
 export function releasePd(s: CoreState, r: Pd, reason: RemoveReasonId): void {
@@ -26,7 +26,7 @@ export interface Xrcd extends Base<'XRCD'> {
 }
 
 export function newXrcd(s: CoreState): Xrcd {
-  return s.born<Xrcd>({ ...base('XRCD'), xrcdn: s.xrcdns.alloc() });
+  return s.born<Xrcd>({ type: 'XRCD', usecnt: 0, released: false, xrcdn: s.xrcdns.alloc() });
 }
 
 export function releaseXrcd(s: CoreState, r: Xrcd, reason: RemoveReasonId): void {
@@ -68,7 +68,7 @@ export function newAh(s: CoreState, pd: Pd, attr: AhAttr): Ah {
     if (!port.gids.some((g) => g.index === attr.grh!.sgidIndex)) fail(EINVAL, `SGID index ${attr.grh.sgidIndex} of port ${attr.port} is empty`);
   }
   s.room('AH', s.caps.maxAh);
-  const r = s.born<Ah>({ ...base('AH'), pd, attr });
+  const r = s.born<Ah>({ type: 'AH', usecnt: 0, released: false, pd, attr });
   hold(pd);
   return r;
 }
@@ -87,7 +87,7 @@ export interface Mw extends Base<'MW'> {
 export function newMw(s: CoreState, pd: Pd, mwType: number): Mw {
   if (mwType !== 1 && mwType !== 2) fail(EINVAL, `memory window type ${mwType} is neither 1 nor 2`);
   s.room('MW', s.caps.maxMw);
-  const r = s.born<Mw>({ ...base('MW'), pd, mwType, rkey: s.allocKey() });
+  const r = s.born<Mw>({ type: 'MW', usecnt: 0, released: false, pd, mwType, rkey: s.allocKey() });
   s.keys.set(r.rkey, r);
   hold(pd);
   return r;

@@ -22,7 +22,7 @@ import { contextOf } from './context.js';
 import type { Cq } from './cq.js';
 import type { Pd, Xrcd } from './pd.js';
 import type { Srq } from './srq.js';
-import { base, coreState, drop, hold, neededRecord, optionalRecord, recordOf, type Base, type CoreState } from './state.js';
+import { coreState, drop, hold, neededRecord, optionalRecord, recordOf, type Base, type CoreState } from './state.js';
 import { bufferDesc, type UserBuffer } from './umem.js';
 import type { RwqIndTbl } from './wq.js';
 
@@ -119,7 +119,7 @@ export function newQp(s: CoreState, p: QpParams): Qp {
   const hasRq = !p.srq && !p.indTbl && p.qpType !== QPT.IB_UVERBS_QPT_XRC_INI && p.qpType !== QPT.IB_UVERBS_QPT_XRC_TGT;
   const cap = grantQpCap(s, p.qpType, p.cap, hasSq, hasRq);
   const qp = s.born<Qp>({
-    ...base('QP'),
+    type: 'QP', usecnt: 0, released: false,
     qpn: s.qpns.alloc(),
     qpType: p.qpType,
     pd: p.pd,

@@ -15,7 +15,7 @@ import { roundupPow2 } from './caps.js';
 import { contextOf } from './context.js';
 import type { Cq } from './cq.js';
 import type { Pd, Xrcd } from './pd.js';
-import { base, coreState, drop, hold, neededRecord, recordOf, refuseIfUsed, type Base, type CoreState } from './state.js';
+import { coreState, drop, hold, neededRecord, recordOf, refuseIfUsed, type Base, type CoreState } from './state.js';
 
 const NEXT_SEG = 16;
 const DATA_SEG = 16;
@@ -69,7 +69,7 @@ export function newSrq(s: CoreState, p: SrqParams): Srq {
   if (limit > g.maxWr) fail(EINVAL, `SRQ limit ${limit} is above its ${g.maxWr} work requests`);
   const hasCq = p.srqType === SRQT.IB_UVERBS_SRQT_XRC || isTm;
   const srq = s.born<Srq>({
-    ...base('SRQ'),
+    type: 'SRQ', usecnt: 0, released: false,
     srqn: s.srqns.alloc(),
     srqType: p.srqType,
     pd: p.pd,

@@ -12,7 +12,7 @@ import { isPow2, roundupPow2 } from './caps.js';
 import { contextOf } from './context.js';
 import type { Cq } from './cq.js';
 import type { Pd } from './pd.js';
-import { base, coreState, drop, hold, neededRecord, recordOf, refuseIfUsed, type Base, type CoreState } from './state.js';
+import { coreState, drop, hold, neededRecord, recordOf, refuseIfUsed, type Base, type CoreState } from './state.js';
 
 export interface WqParams {
   readonly wqType: number;
@@ -47,7 +47,7 @@ export function newWq(s: CoreState, p: WqParams): Wq {
   if (p.maxWr < 1 || p.maxWr > c.maxQpWr) fail(EINVAL, `WQ max_wr ${p.maxWr} is not in 1..${c.maxQpWr}`);
   if (p.maxSge > c.maxSge) fail(EINVAL, `WQ max_sge ${p.maxSge} is above ${c.maxSge}`);
   const wq = s.born<Wq>({
-    ...base('WQ'),
+    type: 'WQ', usecnt: 0, released: false,
     wqn: s.wqns.alloc(),
     wqType: p.wqType,
     pd: p.pd,
@@ -82,7 +82,7 @@ export function newRwqIndTbl(s: CoreState, wqs: readonly Wq[]): RwqIndTbl {
   if (!isPow2(wqs.length) || wqs.length > 2 ** s.caps.maxLogIndTblSize) {
     fail(EINVAL, `an indirection table holds a power of two of WQs up to ${2 ** s.caps.maxLogIndTblSize}, not ${wqs.length}`);
   }
-  const t = s.born<RwqIndTbl>({ ...base('RWQ_IND_TBL'), indTblNum: s.indTblNums.alloc(), wqs: [...wqs], logSize: Math.log2(wqs.length) });
+  const t = s.born<RwqIndTbl>({ type: 'RWQ_IND_TBL', usecnt: 0, released: false, indTblNum: s.indTblNums.alloc(), wqs: [...wqs], logSize: Math.log2(wqs.length) });
   for (const wq of t.wqs) hold(wq);
   return t;
 }
