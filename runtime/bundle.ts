@@ -11,7 +11,9 @@ import type { UverbsFile } from './file.js';
 import { attrPtr } from './ioctl-buffer.js';
 import type { UObject } from './uobject.js';
 import type { UserMemory } from './user-memory.js';
-import { ATTR_DATA, ATTR_FLAGS, ATTR_LEN, ATTR_SIZE, UVERBS_ATTR_F_VALID_OUTPUT, UVERBS_ATTR_UHW_IN, UVERBS_ATTR_UHW_OUT } from './wire.js';
+import {
+  ATTR_DATA, ATTR_FLAGS, ATTR_LEN, ATTR_SIZE, MAX_IOCTL_LENGTH, UVERBS_ATTR_F_VALID_OUTPUT, UVERBS_ATTR_UHW_IN, UVERBS_ATTR_UHW_OUT,
+} from './wire.js';
 
 /** Where an input's bytes are: a view, an offset in it, a length. */
 export interface InputBytes {
@@ -22,31 +24,101 @@ export interface InputBytes {
 
 const EMPTY: InputBytes = { view: new DataView(new ArrayBuffer(0)), offset: 0, len: 0 };
 
-export class Bundle {
-  /** Per slot: the index of the user's attribute, or -1 when absent. */
-  readonly present: Int16Array;
-  /** Per slot: the looked-up (or reserved) object of an idr/fd attribute. */
-  readonly uobjects: (UObject | undefined)[];
-  /** Per slot: the objects of an idrs_array attribute. */
-  readonly arrays: (UObject[] | undefined)[];
-  /** Per slot: a kernel copy of the data (UA_ALLOC_AND_COPY). */
-  readonly copies: (Uint8Array | undefined)[];
+/** Where outputs shorter than their value are made before the part that fits is copied out; grown as needed. */
+let aside: { readonly bytes: Uint8Array; readonly view: DataView } = withView(new Uint8Array(256));
 
-  constructor(
-    readonly device: Device,
-    readonly file: UverbsFile,
-    readonly action: ActionSpec,
-    readonly memory: UserMemory,
-    /** The kernel's copy of the user's attribute array. */
-    readonly uattrs: DataView,
-    /** The user address of that array, for writing back. */
-    readonly uattrsAddr: number,
-  ) {
-    const n = action.attrs.length;
-    this.present = new Int16Array(n).fill(-1);
-    this.uobjects = new Array<UObject | undefined>(n);
-    this.arrays = new Array<UObject[] | undefined>(n);
-    this.copies = new Array<Uint8Array | undefined>(n);
+function withView(bytes: Uint8Array): { readonly bytes: Uint8Array; readonly view: DataView } {
+  return { bytes, view: new DataView(bytes.buffer) };
+}
+
+function scratch(size: number): { readonly bytes: Uint8Array; readonly view: DataView } {
+  if (aside.bytes.byteLength < size) aside = withView(new Uint8Array(size));
+  return aside;
+}
+
+/**
+ * The bundle of one command, from the dispatcher's begin() to its end(). Bundles are the
+ * kernel's memory for a command (the copy of its attribute array, its per-slot tables)
+ * and the dispatcher reuses them: allocating one per command cost more than all of its
+ * checks. So a bundle and what it returns belong to its command, and a handler must not
+ * keep them past its end, as in the kernel, where the bundle is freed.
+ */
+export class Bundle {
+  /** The kernel's copy of the user's attribute array. */
+  readonly uattrs = new DataView(new ArrayBuffer(MAX_IOCTL_LENGTH));
+  /** The same bytes as native 32-bit words, for copying in. */
+  readonly words = new Uint32Array(this.uattrs.buffer);
+  /** Per slot: the index of the user's attribute, valid where `stamp` holds this command's `gen`. */
+  private readonly index: number[] = [];
+  /**
+   * Per slot: the command that last gave it. Comparing stamps instead of clearing a
+   * table per command: most of an action's slots are never given.
+   */
+  private readonly stamp: number[] = [];
+  private gen = 0;
+  /** Per slot: the looked-up (or reserved) object of an idr/fd attribute. */
+  readonly uobjects: (UObject | undefined)[] = [];
+  /** Per slot: the objects of an idrs_array attribute; made on first use (most actions have none). */
+  arrays: (UObject[] | undefined)[] | undefined = undefined;
+  /** Per slot: a kernel copy of the data (UA_ALLOC_AND_COPY); made on first use. */
+  copies: (Uint8Array | undefined)[] | undefined = undefined;
+  /** The slots of `uobjects` and `arrays` that hold objects, in the order taken: the first `nheld`. */
+  readonly held: number[] = [];
+  nheld = 0;
+
+  // The command, set by start(); constant until end().
+  device!: Device;
+  file!: UverbsFile;
+  action!: ActionSpec;
+  memory!: UserMemory;
+  /** The user address of the attribute array, for writing back. */
+  uattrsAddr = 0;
+  /** How many of the action's mandatory attributes the user gave (the dispatcher counts them). */
+  mandatoryGiven = 0;
+
+  /** Takes the bundle for a command whose attribute array is already in `uattrs`. */
+  start(device: Device, file: UverbsFile, action: ActionSpec, memory: UserMemory, uattrsAddr: number): this {
+    this.device = device;
+    this.file = file;
+    this.action = action;
+    this.memory = memory;
+    this.uattrsAddr = uattrsAddr;
+    this.mandatoryGiven = 0;
+    if (++this.gen === 0x4000_0000) {
+      this.stamp.fill(0);
+      this.gen = 1;
+    }
+    // Packed, never holey: reading a hole costs more than the comparison.
+    for (let k = this.stamp.length, n = action.attrs.length; k < n; k++) {
+      this.stamp.push(0);
+      this.index.push(0);
+    }
+    return this;
+  }
+
+  /** The index of the user's attribute in `slot`, or -1 when the user did not give it. */
+  indexOf(slot: number): number {
+    return this.stamp[slot] === this.gen ? this.index[slot]! : -1;
+  }
+
+  /** Records that the user's attribute `i` fills `slot`. */
+  give(slot: number, i: number): void {
+    this.stamp[slot] = this.gen;
+    this.index[slot] = i;
+  }
+
+  /** Records that `slot` holds objects to commit, abort or unlock at the end. */
+  hold(slot: number): void {
+    this.held[this.nheld++] = slot;
+  }
+
+  /** After end(): nothing held, ready for another command. */
+  clear(): void {
+    const held = this.held;
+    for (let k = 0; k < this.nheld; k++) this.uobjects[held[k]!] = undefined;
+    this.nheld = 0;
+    this.arrays = undefined;
+    this.copies = undefined;
   }
 
   private spec(id: number): AttrSpec {
@@ -57,12 +129,12 @@ export class Bundle {
 
   /** uverbs_attr_is_valid: the user sent it. */
   has(id: number): boolean {
-    return this.present[this.spec(id).index]! >= 0;
+    return this.indexOf(this.spec(id).index) >= 0;
   }
 
   private at(id: number): { s: AttrSpec; at: number } {
     const s = this.spec(id);
-    const i = this.present[s.index]!;
+    const i = this.indexOf(s.index);
     if (i < 0) fail(ENOENT, `${this.action.name}: attribute ${s.name} was not given`);
     return { s, at: i * ATTR_SIZE };
   }
@@ -78,7 +150,7 @@ export class Bundle {
     const { s, at } = this.at(id);
     const len = this.uattrs.getUint16(at + ATTR_LEN, true);
     if (len <= 8) return { view: this.uattrs, offset: at + ATTR_DATA, len };
-    const copy = this.copies[s.index];
+    const copy = this.copies?.[s.index];
     if (copy) return { view: new DataView(copy.buffer, copy.byteOffset, copy.byteLength), offset: 0, len };
     const m = this.memory.access(attrPtr(this.uattrs, at), len, `${this.action.name} ${s.name}`);
     return { view: m.view, offset: m.offset, len };
@@ -135,7 +207,7 @@ export class Bundle {
 
   /** The objects of an idrs_array attribute (empty when absent). */
   objectsArray(id: number): readonly UObject[] {
-    return this.has(id) ? this.arrays[this.spec(id).index]! : [];
+    return this.has(id) ? this.arrays![this.spec(id).index]! : [];
   }
 
   /** A raw fd attribute's value. */
@@ -162,10 +234,19 @@ export class Bundle {
     const { s, at } = this.at(id);
     if (s.kind !== AttrKind.PTR_OUT) throw new Error(`${this.action.name}: ${s.name} is not an output`);
     const len = this.uattrs.getUint16(at + ATTR_LEN, true);
-    const scratch = new DataView(new ArrayBuffer(Math.max(size, len)));
-    fill(scratch, 0);
     const n = s.zeroTrailing ? len : Math.min(len, size);
-    this.memory.write(attrPtr(this.uattrs, at), new Uint8Array(scratch.buffer, 0, n), `${this.action.name} ${s.name}`);
+    const dst = this.memory.access(attrPtr(this.uattrs, at), n, `${this.action.name} ${s.name}`);
+    if (n >= size) {
+      // The whole value fits: made in place, on zeroed bytes (nothing of what was there shows through).
+      dst.bytes.fill(0, dst.offset, dst.offset + n);
+      fill(dst.view, dst.offset);
+    } else {
+      // Truncated to the user's length: made aside, then what fits is copied.
+      const tmp = scratch(size);
+      tmp.bytes.fill(0, 0, size);
+      fill(tmp.view, 0);
+      dst.bytes.set(tmp.bytes.subarray(0, n), dst.offset);
+    }
     this.setOutput(at);
   }
 

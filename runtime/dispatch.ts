@@ -11,6 +11,7 @@ import {
   EBADF, EFAULT, EINVAL, EIO, ENOENT, ENOIOCTLCMD, ENOTTY, EOPNOTSUPP, EPROTONOSUPPORT, UverbsError, fail,
 } from './errno.js';
 import type { UverbsFile } from './file.js';
+import type { Mapping } from './user-memory.js';
 import { attrPtr } from './ioctl-buffer.js';
 import { UObject, UObjectState, tryLock, unlock } from './uobject.js';
 import {
@@ -86,22 +87,85 @@ export function begin(file: UverbsFile, request: number, arg: number): Bundle {
     if (device.removed && destroySlot(action) < 0) fail(EIO, 'the device was removed');
 
     const uattrsAddr = arg + HDR_SIZE;
-    const uattrs = new DataView(memory.read(uattrsAddr, ATTR_SIZE * numAttrs, 'attribute array').buffer);
-    b = new Bundle(device, file, action, memory, uattrs, uattrsAddr);
-    for (let i = 0; i < numAttrs; i++) processAttr(b, i);
-    for (const slot of action.mandatory) {
-      if (b.present[slot]! < 0) fail(EINVAL, `mandatory attribute ${action.attrs[slot]!.name} is missing`);
+    const src = memory.find(uattrsAddr, ATTR_SIZE * numAttrs);
+    if (!src) fail(EFAULT, `attribute array: ${ATTR_SIZE * numAttrs} bytes at 0x${uattrsAddr.toString(16)} are not mapped`);
+    const offset = uattrsAddr - src.addr;
+    const bundle = bundles.pop() ?? new Bundle();
+    copyIn(bundle, src, offset, 4 * numAttrs);
+    b = bundle.start(device, file, action, memory, uattrsAddr);
+    const uattrs = bundle.uattrs;
+    const byId = action.byId;
+    for (let i = 0, at = 0; i < numAttrs; i++, at += ATTR_SIZE) {
+      // The common case in line: a known input or output of plain length rules, attr_data clear.
+      const s = lookup(byId, uattrs.getUint16(at + ATTR_ID, true));
+      if (s !== undefined && b.indexOf(s.index) < 0) {
+        if (s.kind <= AttrKind.FLAGS_IN) {
+          const len = uattrs.getUint16(at + ATTR_LEN, true);
+          if (!s.zeroTrailing && !s.allocAndCopy && len >= s.minLen && len <= s.len && uattrs.getUint16(at + ATTR_ELEM_ID, true) === 0) {
+            b.give(s.index, i);
+            if (s.mandatory) b.mandatoryGiven++;
+            continue;
+          }
+        } else if ((s.kind === AttrKind.IDR || s.kind === AttrKind.FD) && uattrs.getUint16(at + ATTR_LEN, true) === 0 && uattrs.getUint16(at + ATTR_ELEM_ID, true) === 0) {
+          const lo = uattrs.getUint32(at + ATTR_DATA, true);
+          const hi = uattrs.getUint32(at + ATTR_DATA + 4, true);
+          const u = s.kind === AttrKind.IDR ? quickIdr(b, s, lo, hi) : quickFd(b, s, lo, hi);
+          if (u !== undefined) {
+            b.give(s.index, i);
+            if (s.mandatory) b.mandatoryGiven++;
+            b.uobjects[s.index] = u;
+            b.hold(s.index);
+            if (s.access === Access.NEW) {
+              src.view.setUint32(offset + at + ATTR_DATA, u.id, true);
+              src.view.setUint32(offset + at + ATTR_DATA + 4, 0, true);
+            }
+            continue;
+          }
+        }
+      }
+      processAttr(b, i, src.view, offset); // everything else, and every error, in the kernel's order
+    }
+    const mandatory = action.mandatory;
+    if (b.mandatoryGiven !== mandatory.length) {
+      for (let k = 0; k < mandatory.length; k++) {
+        const slot = mandatory[k]!;
+        if (b.indexOf(slot) < 0) fail(EINVAL, `mandatory attribute ${action.attrs[slot]!.name} is missing`);
+      }
     }
     return b;
   } catch (e) {
     try {
       if (b) finalize(b, false);
     } finally {
+      if (b) release(b);
       file.leave();
       device.leave();
     }
     throw e;
   }
+}
+
+/** copy_from_user of `count` 32-bit words at `offset` of `src` into the bundle: word by word, natively when aligned. */
+function copyIn(b: Bundle, src: Mapping, offset: number, count: number): void {
+  const from = src.words;
+  if (from && (offset & 3) === 0) {
+    const to = b.words;
+    const base = offset >>> 2;
+    for (let k = 0; k < count; k++) to[k] = from[base + k]!;
+  } else {
+    const v = src.view;
+    const u = b.uattrs;
+    for (let k = 0; k < 4 * count; k += 4) u.setUint32(k, v.getUint32(offset + k, true), true);
+  }
+}
+
+/** Bundles of ended commands, for the next ones (a command holds one from begin() to end()). */
+const bundles: Bundle[] = [];
+const BUNDLES_KEPT = 64;
+
+function release(b: Bundle): void {
+  b.clear();
+  if (bundles.length < BUNDLES_KEPT) bundles.push(b);
 }
 
 /** Slot of a destroy action's object attribute, or -1. */
@@ -127,7 +191,8 @@ export async function invoke(b: Bundle): Promise<void> {
 /** UHW_OUT is marked written when the user gave it (the driver's response may be empty). */
 export function writeBackUdata(b: Bundle): void {
   const uhwOut = lookup(b.action.byId, UVERBS_ATTR_UHW_OUT);
-  if (uhwOut && b.present[uhwOut.index]! >= 0) b.setOutput(b.present[uhwOut.index]! * ATTR_SIZE);
+  const i = uhwOut ? b.indexOf(uhwOut.index) : -1;
+  if (i >= 0) b.setOutput(i * ATTR_SIZE);
 }
 
 /** The end of every command begin() started: commit (ok) or abort new objects, unlock the rest, leave the file and device. */
@@ -135,13 +200,17 @@ export function end(b: Bundle, ok: boolean): void {
   try {
     finalize(b, ok);
   } finally {
+    release(b);
     b.file.leave();
     b.device.leave();
   }
 }
 
-/** uverbs_set_attr + uverbs_process_attr for the i-th attribute the user sent. */
-function processAttr(b: Bundle, i: number): void {
+/**
+ * uverbs_set_attr + uverbs_process_attr for the i-th attribute the user sent. `user` at
+ * `userOffset` is the user's own attribute array, where a new object's id is written.
+ */
+function processAttr(b: Bundle, i: number, user: DataView, userOffset: number): void {
   const u = b.uattrs;
   const at = i * ATTR_SIZE;
   const id = u.getUint16(at + ATTR_ID, true);
@@ -150,7 +219,7 @@ function processAttr(b: Bundle, i: number): void {
     if ((u.getUint16(at + ATTR_FLAGS, true) & UVERBS_ATTR_F_MANDATORY) !== 0) fail(EPROTONOSUPPORT, `unknown attribute 0x${id.toString(16)} marked mandatory`);
     return;
   }
-  if (b.present[s.index]! >= 0) fail(EINVAL, `attribute ${s.name} given twice`);
+  if (b.indexOf(s.index) >= 0) fail(EINVAL, `attribute ${s.name} given twice`);
   const len = u.getUint16(at + ATTR_LEN, true);
   const elemId = u.getUint8(at + ATTR_ELEM_ID);
   const reserved = u.getUint8(at + ATTR_RESERVED);
@@ -177,9 +246,15 @@ function processAttr(b: Bundle, i: number): void {
       if (elemId !== 0 || reserved !== 0) fail(EINVAL, `reserved bits of ${s.name} are not zero`);
       if (len !== 0) fail(EINVAL, `object attribute ${s.name} has len ${len}, not 0`);
       if (s.kind !== AttrKind.RAW_FD) {
-        b.present[s.index] = i; // finalize must see it even if the lookup below fails half-way
-        b.uobjects[s.index] = getObject(b, s, u.getBigInt64(at + ATTR_DATA, true));
-        if (s.access === Access.NEW) writeNewId(b, i, b.uobjects[s.index]!.id);
+        b.give(s.index, i);
+        const obj = getObject(b, s, u.getUint32(at + ATTR_DATA, true), u.getUint32(at + ATTR_DATA + 4, true));
+        b.uobjects[s.index] = obj;
+        b.hold(s.index);
+        // put_user of the new handle or fd into the user's attribute (never negative).
+        if (s.access === Access.NEW) {
+          user.setUint32(userOffset + at + ATTR_DATA, obj.id, true);
+          user.setUint32(userOffset + at + ATTR_DATA + 4, 0, true);
+        }
       }
       break;
     }
@@ -190,13 +265,15 @@ function processAttr(b: Bundle, i: number): void {
       if (count < s.minCount || count > s.maxCount) fail(EINVAL, `${s.name} has ${count} handles, not ${s.minCount}..${s.maxCount}`);
       const src = len <= 8 ? { view: u, offset: at + ATTR_DATA } : b.memory.access(attrPtr(u, at), len, s.name);
       const objs: UObject[] = [];
-      b.present[s.index] = i;
-      b.arrays[s.index] = objs;
-      for (let k = 0; k < count; k++) objs.push(getObject(b, s, BigInt(src.view.getUint32(src.offset + 4 * k, true))));
+      b.give(s.index, i);
+      (b.arrays ??= new Array<UObject[] | undefined>(b.action.attrs.length))[s.index] = objs;
+      b.hold(s.index); // finalize must see what was locked even if a lookup below fails half-way
+      for (let k = 0; k < count; k++) objs.push(getObject(b, s, src.view.getUint32(src.offset + 4 * k, true), 0));
       break;
     }
   }
-  b.present[s.index] = i;
+  b.give(s.index, i);
+  if (s.mandatory) b.mandatoryGiven++;
 }
 
 function checkPtrLen(s: AttrSpec, p: PtrSpec, len: number): void {
@@ -214,7 +291,7 @@ function checkPtrIn(b: Bundle, s: AttrSpec, p: PtrSpec, at: number, len: number,
   if (!isEnum && (u.getUint8(at + ATTR_ELEM_ID) !== 0 || u.getUint8(at + ATTR_RESERVED) !== 0)) {
     fail(EINVAL, `reserved bits of ${s.name} are not zero`);
   }
-  if (s.allocAndCopy && len > 8) b.copies[s.index] = b.memory.read(attrPtr(u, at), len, s.name);
+  if (s.allocAndCopy && len > 8) (b.copies ??= new Array<Uint8Array | undefined>(b.action.attrs.length))[s.index] = b.memory.read(attrPtr(u, at), len, s.name);
 }
 
 function tailCleared(b: Bundle, at: number, len: number, from: number): boolean {
@@ -229,8 +306,45 @@ function tailCleared(b: Bundle, at: number, len: number, from: number): boolean 
   return true;
 }
 
-/** uverbs_get_uobject_from_file: look up and lock, or reserve for `new`. */
-function getObject(b: Bundle, s: AttrSpec, data: bigint): UObject {
+/** The 64-bit data of an attribute from its two halves, for messages. */
+const data64 = (lo: number, hi: number): bigint => (BigInt(hi) << 32n) | BigInt(lo);
+
+/**
+ * getObject's common case for an idr attribute, or undefined to leave it to getObject:
+ * a new object on a live device and a file with a context, or a live object of this
+ * file and of the right type whose lock is free. Takes exactly what getObject would.
+ */
+function quickIdr(b: Bundle, s: AttrSpec, lo: number, hi: number): UObject | undefined {
+  const file = b.file;
+  const device = b.device;
+  if (device.removed) return undefined;
+  if (s.access === Access.NEW) {
+    if (file.context === undefined) return undefined;
+    const u = new UObject(device.type(s.objType)!, file);
+    file.reserve(u);
+    return u;
+  }
+  if (hi !== 0 || lo > 0x7fffffff) return undefined;
+  const u = device.idr.get(lo);
+  if (u === undefined || u.file !== file || u.state !== UObjectState.LIVE || (s.objType !== ANY_OBJECT && u.type.id !== s.objType)) return undefined;
+  if (s.access === Access.READ ? u.usecnt < 0 : u.usecnt !== 0) return undefined;
+  tryLock(u, s.access);
+  return u;
+}
+
+/** getObject's common case for an fd attribute (read or write, not new), or undefined to leave it to getObject. */
+function quickFd(b: Bundle, s: AttrSpec, lo: number, hi: number): UObject | undefined {
+  const file = b.file;
+  if (b.device.removed || s.access === Access.NEW || hi !== 0 || lo > 0x7fffffff) return undefined;
+  const u = file.process.objectAt(lo);
+  if (u === undefined || u.file !== file || u.type.id !== s.objType || u.state !== UObjectState.LIVE) return undefined;
+  if (s.access === Access.READ ? u.usecnt < 0 : u.usecnt !== 0) return undefined;
+  tryLock(u, s.access);
+  return u;
+}
+
+/** uverbs_get_uobject_from_file: look up and lock, or reserve for `new`. The data comes as two u32 halves. */
+function getObject(b: Bundle, s: AttrSpec, lo: number, hi: number): UObject {
   const file = b.file;
   const device = b.device;
   if (s.access === Access.NEW) {
@@ -244,15 +358,16 @@ function getObject(b: Bundle, s: AttrSpec, data: bigint): UObject {
   if (device.removed && s.access !== Access.DESTROY) fail(EIO, 'the device was removed');
   let u: UObject | undefined;
   if (s.kind === AttrKind.FD) {
-    const fd = Number(data);
-    if (data !== BigInt(fd | 0)) fail(EINVAL, `fd ${data} is out of range`);
+    // An fd is an int sign-extended to 64 bits.
+    const fd = lo | 0;
+    if ((hi | 0) !== fd >> 31) fail(EINVAL, `fd ${BigInt.asIntN(64, data64(lo, hi))} is out of range`);
     u = file.process.objectAt(fd);
     if (!u || u.file !== file || u.type.id !== s.objType) fail(EBADF, `fd ${fd} is not a ${device.type(s.objType)?.name ?? '?'} of this file`);
   } else {
-    const handle = data >= 0n && data <= 0x7fffffffn ? Number(data) : -1;
+    const handle = hi === 0 && lo <= 0x7fffffff ? lo : -1;
     u = handle < 0 ? undefined : device.idr.get(handle);
     if (!u || u.file !== file || u.state === UObjectState.RESERVED || u.state === UObjectState.DESTROYED) {
-      fail(ENOENT, `no object ${data} on this file`);
+      fail(ENOENT, `no object ${BigInt.asIntN(64, data64(lo, hi))} on this file`);
     }
     if (s.objType !== ANY_OBJECT && u.type.id !== s.objType) fail(EINVAL, `handle ${handle} is a ${u.type.name}, not a ${device.type(s.objType)?.name ?? '?'}`);
   }
@@ -261,18 +376,12 @@ function getObject(b: Bundle, s: AttrSpec, data: bigint): UObject {
   return u;
 }
 
-/** put_user of a new object's handle (or fd) into the user's attribute. */
-function writeNewId(b: Bundle, i: number, id: number): void {
-  const addr = b.uattrsAddr + i * ATTR_SIZE + ATTR_DATA;
-  const m = b.memory.view(addr, 8);
-  if (!m) fail(EFAULT, 'the attribute array is no longer mapped');
-  m.view.setBigInt64(m.offset, BigInt(id), true);
-}
-
 /** bundle_destroy: commit or abort new objects, unlock everything else. */
 function finalize(b: Bundle, commit: boolean): void {
   const attrs = b.action.attrs;
-  for (let slot = 0; slot < attrs.length; slot++) {
+  const held = b.held;
+  for (let k = 0, n = b.nheld; k < n; k++) {
+    const slot = held[k]!;
     const s = attrs[slot]!;
     const u = b.uobjects[slot];
     if (u && u.state !== UObjectState.DESTROYED) {
@@ -281,7 +390,7 @@ function finalize(b: Bundle, commit: boolean): void {
         else b.file.abort(u);
       } else unlock(u, s.access);
     }
-    const arr = b.arrays[slot];
+    const arr = b.arrays?.[slot];
     if (arr) for (const x of arr) unlock(x, s.access);
   }
 }

@@ -6,14 +6,14 @@
  */
 import { TypeKind, type TypeSpec } from './contract.js';
 import { RemoveReason, type Device, type RemoveReasonId } from './device.js';
-import { UObject, UObjectState } from './uobject.js';
+import { UObject, UObjectList, UObjectState } from './uobject.js';
 import type { Process } from './process.js';
 
 export class UverbsFile {
   /** The ucontext: whatever GET_CONTEXT's handler made; undefined before. */
   context: unknown = undefined;
   /** Objects created by this file and not yet destroyed (committed or reserved). */
-  readonly objects = new Set<UObject>();
+  readonly objects = new UObjectList();
   /** Set when close starts: commands already past the fd table answer EIO. */
   closing = false;
   inflight = 0;

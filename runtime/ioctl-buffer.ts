@@ -17,15 +17,30 @@ export interface UserMemoryReader {
   view(addr: number, len: number): { view: DataView; offset: number } | undefined;
 }
 
+const USER_PTR: unique symbol = Symbol('uverbs-abi UserPtr');
+
 /**
  * A pointer into user memory the caller manages: given instead of a value, the encoder
  * writes only the pointer and length (the proposal's scatter-gather: no copy).
  */
 export class UserPtr {
+  /** The brand isUserPtr() tests. */
+  readonly [USER_PTR] = true;
+
   constructor(
     readonly addr: number,
     readonly len: number,
   ) {}
+}
+
+/**
+ * Whether `x` is a UserPtr, by its brand. Generated encoders test this rather than
+ * `instanceof UserPtr`: once a class's `name` has been redefined (esbuild's keepNames,
+ * which tsx and many bundler setups use), V8 no longer lowers `instanceof` against it
+ * to a map check, and each test costs a builtin call (about 13 ns against 1 ns here).
+ */
+export function isUserPtr(x: unknown): x is UserPtr {
+  return typeof x === 'object' && x !== null && (x as { [USER_PTR]?: unknown })[USER_PTR] === true;
 }
 
 /** Where buffers live unless told otherwise: a plausible user-space address. */
@@ -34,6 +49,11 @@ export const DEFAULT_BUFFER_ADDR = 0x7f00_0000_0000;
 export class IoctlBuffer {
   readonly bytes: Uint8Array;
   readonly view: DataView;
+  /**
+   * bytes.byteLength, kept as a plain field: encoders test it on every call, and a typed
+   * array's byteLength getter costs them a third of their time.
+   */
+  readonly capacity: number;
   /** The user address of byte 0; below 2^53. */
   readonly addr: number;
   /** Resolves pointers that lie outside this buffer, when decoding. */
@@ -45,14 +65,15 @@ export class IoctlBuffer {
     }
     this.bytes = bytes ?? new Uint8Array(capacity);
     this.view = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
+    this.capacity = this.bytes.byteLength;
     this.addr = addr;
     this.memory = undefined;
   }
 
   /** Throws before anything is written if `size` bytes do not fit. */
   ensure(size: number, what: string): void {
-    if (size > this.bytes.byteLength) {
-      throw new RangeError(`${what} needs ${size} bytes but the IoctlBuffer holds ${this.bytes.byteLength}; allocate a larger buffer`);
+    if (size > this.capacity) {
+      throw new RangeError(`${what} needs ${size} bytes but the IoctlBuffer holds ${this.capacity}; allocate a larger buffer`);
     }
   }
 

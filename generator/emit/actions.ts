@@ -7,12 +7,13 @@
 import { renderers } from '../kinds/index.js';
 import { fixedLen } from '../kinds/ptr-out.js';
 import type { ActionModel, AttrModel, DriverModel, TypeModel } from '../model.js';
+import { headerWords } from '../kinds/attr-words.js';
 import { docComment, ident } from './ts.js';
 import { initName } from '../kinds/values.js';
 
 const RUNTIME_IMPORTS = [
   'IoctlBuffer', 'UserPtr', 'alignUp8', 'attrAt', 'attrDataS32', 'attrElemAt', 'attrFlagsAt', 'attrIdAt', 'attrLenAt', 'attrPtr',
-  'mandatoryFlag', 'numAttrs', 'payload', 'putAttr', 'putAttr64', 'putAttrS32', 'putHeader',
+  'isUserPtr', 'mandatoryFlag', 'numAttrs', 'payload',
 ];
 
 /** The PascalCase prefix of an action's generated names: `CqCreate` of CqCreateIn, encodeCqCreate, ... */
@@ -24,13 +25,32 @@ export function typeFileName(t: TypeModel): string {
   return `actions/${t.name.toLowerCase()}.ts`;
 }
 
+const structNamesOf = new WeakMap<DriverModel, Map<string, number>>();
+
+/** What a driver's structs export (type, Init type, encoder, decoder), each with its place in the struct order; made once per driver. */
+function structNames(d: DriverModel): Map<string, number> {
+  let names = structNamesOf.get(d);
+  if (!names) {
+    names = new Map();
+    for (const s of d.structs) {
+      for (const n of [s.tsName, initName(s), `encode${s.tsName}`, `decode${s.tsName}`]) if (!names.has(n)) names.set(n, names.size);
+    }
+    structNamesOf.set(d, names);
+  }
+  return names;
+}
+
 export function emitTypeActions(d: DriverModel, t: TypeModel, runtime_: string): string {
   const body = t.actions.map((a) => emitAction(d, t, a)).join('\n\n');
   const code = body.replace(/\/\*\*[\s\S]*?\*\//g, '');
-  const used = (name: string): boolean => new RegExp(`\\b${name}\\b`).test(code);
+  // Every identifier of the code, once: testing each candidate import against the code
+  // instead made generation quadratic in the size of a driver (structs x type files).
+  const identifiers = new Set(code.match(/[A-Za-z_$][\w$]*/g));
+  const used = (name: string): boolean => identifiers.has(name);
   const runtime = RUNTIME_IMPORTS.filter(used);
   const codec = ['copyBytes', 'readArray'].filter(used);
-  const structs = [...new Set(d.structs.flatMap((s) => [s.tsName, initName(s), `encode${s.tsName}`, `decode${s.tsName}`]))].filter(used);
+  const order = structNames(d);
+  const structs = [...identifiers].filter((n) => order.has(n)).sort((x, y) => order.get(x)! - order.get(y)!);
   const imports = [
     `import { ${runtime.filter((n) => n !== 'IoctlBuffer').join(', ')}${runtime.includes('IoctlBuffer') ? ', type IoctlBuffer' : ''} } from '../${runtime_}/ioctl-buffer.js';`,
   ];
@@ -98,6 +118,9 @@ function emitEncoder(_d: DriverModel, t: TypeModel, a: ActionModel, P: string, w
   const always = a.encodeOrder.filter(alwaysSent);
   const pass1: string[] = [`let n = ${always.length};`, 'let extra = 0;'];
   const pass2: string[] = [];
+  // Until the first attribute that may be left out, every attribute's offset is known:
+  // those are written at constant offsets, the rest at a running `at`.
+  let fixedAt: number | undefined = 24;
   for (const x of a.encodeOrder) {
     const r = renderers[x.kind];
     const given = r.inType(x) !== undefined;
@@ -105,7 +128,18 @@ function emitEncoder(_d: DriverModel, t: TypeModel, a: ActionModel, P: string, w
     const input = alwaysSent(x) && x.kind === 'ptr_out' && !r.inRequired(x) ? `input.${x.tsName} ?? true` : `input.${x.tsName}`;
     const bind = given ? `const x = ${input};\n` : '';
     const size = given ? r.size(x, 'x') : '';
-    const write = `${bind}const f = mandatoryFlag(optional, ${JSON.stringify(x.name)});\n${r.encode(x, 'x')}\nat += 16;`;
+    const fields = `${bind}const f = optional === undefined ? 1 : mandatoryFlag(optional, ${JSON.stringify(x.name)});\n${r.encode(x, 'x')}`;
+    const write = `${fields}\nat += 16;`;
+    if (alwaysSent(x) && fixedAt !== undefined) {
+      if (size) pass1.push(`{\n${bind}${size}\n}`);
+      pass2.push(`{\nconst at = ${fixedAt};\n${fields}\n}`);
+      fixedAt += 16;
+      continue;
+    }
+    if (fixedAt !== undefined) {
+      pass2.push(`let at = ${fixedAt};`);
+      fixedAt = undefined;
+    }
     if (alwaysSent(x)) {
       if (size) pass1.push(`{\n${bind}${size}\n}`);
       pass2.push(`{\n${write}\n}`);
@@ -122,10 +156,9 @@ function emitEncoder(_d: DriverModel, t: TypeModel, a: ActionModel, P: string, w
 export function encode${P}(buf: IoctlBuffer, ${inputs(a).length ? 'input' : '_input'}: ${P}In, optional?: readonly ${P}AttrName[]): number {
 ${pass1.join('\n')}
 const start = alignUp8(24 + 16 * n);
-buf.ensure(start + extra, ${JSON.stringify(what)});
+if (start + extra > buf.capacity) buf.ensure(start + extra, ${JSON.stringify(what)});
 const v = buf.view;
-${a.encodeOrder.some((x) => /\bb\b/.test(renderers[x.kind].encode(x, 'x'))) ? 'const b = buf.bytes;\n' : ''}putHeader(v, n, ${t.id}, ${a.id}, DRIVER_ID);
-let at = 24;
+${a.encodeOrder.some((x) => /\bb\b/.test(renderers[x.kind].encode(x, 'x'))) ? 'const b = buf.bytes;\n' : ''}${headerWords(t.id, a.id)}
 let p = start;
 ${pass2.join('\n')}
 return p;

@@ -3,6 +3,7 @@
  * `new` the kernel writes the new handle or fd back into the attribute's data.
  */
 import type { AttrModel } from '../model.js';
+import { attrS32, attrWords } from './attr-words.js';
 import type { Renderer } from './kind.js';
 
 const creates = (a: AttrModel): boolean => a.access === 'new';
@@ -14,8 +15,8 @@ export const object: Renderer = {
   outType: (a) => (creates(a) ? 'number' : undefined),
   size: () => '',
   encode: (a, x) => {
-    if (creates(a)) return `putAttr(v, at, ${a.id}, 0, f, 0, 0, 0);`;
-    return isFd(a) ? `putAttrS32(v, at, ${a.id}, f, ${x});` : `putAttr(v, at, ${a.id}, 0, f, 0, ${x} >>> 0, 0);`;
+    if (creates(a)) return attrWords(a.id, 0, 0, '0', '0');
+    return isFd(a) ? attrS32(a.id, x) : attrWords(a.id, 0, 0, `${x} >>> 0`, '0');
   },
   decodeIn: (a, target) => (creates(a) ? '' : `${target} = ${isFd(a) ? 'attrDataS32(v, at)' : 'v.getUint32(at + 8, true)'};`),
   decodeOut: (a, target) => (creates(a) ? `${target} = ${isFd(a) ? 'attrDataS32(v, at)' : 'v.getUint32(at + 8, true)'};` : ''),

@@ -4,6 +4,7 @@
  */
 import { INLINE_MAX } from '../../runtime/wire.js';
 import { LEN_UNLIMITED, valueSize, valueText, type AttrModel, type ValueModel } from '../model.js';
+import { attrPointer, attrU64, attrWords } from './attr-words.js';
 import type { Renderer } from './kind.js';
 import { getValue, putValue, valueByteLength, valueInType } from './values.js';
 
@@ -22,28 +23,28 @@ export function sizeText(a: { len: number; minLen: number; zeroTrailing: boolean
 export function encodePtrIn(a: AttrModel, value: ValueModel, x: string, elem: number): string {
   if (value.kind === 'scalar') {
     const size = valueSize(value)!;
-    if (size === 8) return `putAttr64(v, at, ${a.id}, 8, f, ${elem}, ${x});`;
+    if (size === 8) return attrU64(a.id, 8, elem, x);
     const lo = size === 4 ? `${x} >>> 0` : `${x} & ${size === 2 ? '0xffff' : '0xff'}`;
-    return `putAttr(v, at, ${a.id}, ${size}, f, ${elem}, ${lo}, 0);`;
+    return attrWords(a.id, size, elem, lo, '0');
   }
   if (alwaysInline(value)) {
     const len = valueSize(value)!;
-    return `putAttr(v, at, ${a.id}, ${len}, f, ${elem}, 0, 0);\n${putValue(value, 'v', 'b', 'at + 8', x)}`;
+    return `${attrWords(a.id, len, elem, '0', '0')}\n${putValue(value, 'v', 'b', 'at + 8', x)}`;
   }
   const len = valueByteLength(value, x);
-  const pointer = `putAttr64(v, at, ${a.id}, len, f, ${elem}, buf.addr + p);\n${putValue(value, 'v', 'b', 'p', x)}\np += alignUp8(len);`;
+  const pointer = `${attrPointer(a.id, 'len', elem, 'buf.addr + p')}\n${putValue(value, 'v', 'b', 'p', x)}\np += alignUp8(len);`;
   const body = neverInline(value)
     ? `const len = ${len};\n${pointer}`
-    : `const len = ${len};\nif (len <= 8) {\nputAttr(v, at, ${a.id}, len, f, ${elem}, 0, 0);\n${putValue(value, 'v', 'b', 'at + 8', x)}\n} else {\n${pointer}\n}`;
-  return `if (${x} instanceof UserPtr) putAttr64(v, at, ${a.id}, ${x}.len, f, ${elem}, ${x}.addr);\nelse {\n${body}\n}`;
+    : `const len = ${len};\nif (len <= 8) {\n${attrWords(a.id, 'len', elem, '0', '0')}\n${putValue(value, 'v', 'b', 'at + 8', x)}\n} else {\n${pointer}\n}`;
+  return `if (isUserPtr(${x})) {\n${attrPointer(a.id, `${x}.len`, elem, `${x}.addr`)}\n} else {\n${body}\n}`;
 }
 
 export function sizePtrIn(value: ValueModel, x: string): string {
   if (alwaysInline(value)) return '';
   const len = valueByteLength(value, x);
   const fixed = valueSize(value);
-  if (fixed !== undefined) return `if (!(${x} instanceof UserPtr)) extra += ${(fixed + 7) & ~7};`;
-  return `if (!(${x} instanceof UserPtr) && ${len} > 8) extra += alignUp8(${len});`;
+  if (fixed !== undefined) return `if (!isUserPtr(${x})) extra += ${(fixed + 7) & ~7};`;
+  return `if (!isUserPtr(${x}) && ${len} > 8) extra += alignUp8(${len});`;
 }
 
 /** Reads a pointer-in value back: inline or through the pointer. */

@@ -6,6 +6,7 @@
  * An optional output of fixed size is sent (room reserved) unless the caller gives false.
  */
 import { LEN_UNLIMITED, valueSize, valueText, type AttrModel, type ValueModel } from '../model.js';
+import { attrPointer } from './attr-words.js';
 import type { Renderer } from './kind.js';
 import { sizeText } from './ptr-in.js';
 import { elementSize, getValue, valueOutType } from './values.js';
@@ -28,14 +29,15 @@ export const ptrOut: Renderer = {
   outType: (a) => valueOutType(a.value!),
   size: (a, x) => {
     const fixed = fixedLen(a);
-    if (fixed !== undefined) return `if (!(${x} instanceof UserPtr)) extra += ${(fixed + 7) & ~7};`;
+    if (fixed !== undefined) return `if (!isUserPtr(${x})) extra += ${(fixed + 7) & ~7};`;
     return `if (typeof ${x} === 'number') extra += alignUp8(${capacityBytes(a.value!, x)});`;
   },
   encode: (a, x) => {
     const fixed = fixedLen(a);
     const len = fixed !== undefined ? String(fixed) : capacityBytes(a.value!, x);
     const advance = fixed !== undefined ? String((fixed + 7) & ~7) : 'alignUp8(len)';
-    return `if (${x} instanceof UserPtr) putAttr64(v, at, ${a.id}, ${x}.len, f, 0, ${x}.addr);\nelse {\nconst len = ${fixed !== undefined ? len : `${len} as number`};\nputAttr64(v, at, ${a.id}, len, f, 0, buf.addr + p);\np += ${advance};\n}`;
+    const own = fixed !== undefined ? attrPointer(a.id, fixed, 0, 'buf.addr + p') : `const len = ${len} as number;\n${attrPointer(a.id, 'len', 0, 'buf.addr + p')}`;
+    return `if (isUserPtr(${x})) {\n${attrPointer(a.id, `${x}.len`, 0, `${x}.addr`)}\n} else {\n${own}\np += ${advance};\n}`;
   },
   decodeIn: (a, target) => {
     // Room the encoder reserved in the buffer reads back as the request for it; memory elsewhere as the UserPtr it was.

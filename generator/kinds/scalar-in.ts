@@ -3,6 +3,7 @@
  * (rdma-core's fill_attr_const_in); flags_in is 4 or 8 bytes of bits from a flag set.
  */
 import { SCALAR_SIZE, type AttrModel, type Scalar } from '../model.js';
+import { attrU64, attrWords } from './attr-words.js';
 import type { Renderer } from './kind.js';
 import { getScalar, scalarInType } from './values.js';
 
@@ -17,7 +18,7 @@ export const constIn: Renderer = {
   inRequired: (a) => a.mandatory,
   outType: () => undefined,
   size: () => '',
-  encode: (a, x) => `putAttr64(v, at, ${a.id}, 8, f, 0, ${x});`,
+  encode: (a, x) => attrU64(a.id, 8, 0, x),
   decodeIn: (a, target) => readInline(a, target),
   decodeOut: () => '',
   describe: (a) => `in, const ${a.value!.kind === 'scalar' ? a.value!.scalar : ''}${a.enum ? ` (enum ${a.enum.name})` : ''}, 8 bytes inline${a.defaultValue !== undefined ? `, default ${a.defaultValue}` : ''}`,
@@ -30,7 +31,7 @@ export const flagsIn: Renderer = {
   size: () => '',
   encode: (a, x) => {
     const wide = a.value!.kind === 'scalar' && SCALAR_SIZE[a.value!.scalar] === 8;
-    return wide ? `putAttr64(v, at, ${a.id}, 8, f, 0, ${x});` : `putAttr(v, at, ${a.id}, 4, f, 0, ${x} >>> 0, 0);`;
+    return wide ? attrU64(a.id, 8, 0, x) : attrWords(a.id, 4, 0, `${x} >>> 0`, '0');
   },
   decodeIn: (a, target) => {
     const wide = a.value!.kind === 'scalar' && SCALAR_SIZE[a.value!.scalar] === 8;

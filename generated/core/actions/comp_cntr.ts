@@ -4,7 +4,7 @@
  * COMP_CNTR (UVERBS_OBJECT_COMP_CNTR): A completion counter: a pair of device counters (successful completions and errored completions) that QPs attached to it (QP_ATTACH_COMP_CNTR) advance as their work completes, an alternative to polling a CQ. The type exists only on devices that can destroy completion counters.
  */
 
-import { UserPtr, alignUp8, attrAt, attrIdAt, attrLenAt, attrPtr, mandatoryFlag, numAttrs, payload, putAttr, putAttr64, putHeader, type IoctlBuffer } from '../../../runtime/ioctl-buffer.js';
+import { UserPtr, alignUp8, attrAt, attrIdAt, attrLenAt, attrPtr, isUserPtr, mandatoryFlag, numAttrs, payload, type IoctlBuffer } from '../../../runtime/ioctl-buffer.js';
 import { DRIVER_ID } from '../ids.js';
 
 /** Input of COMP_CNTR.COMP_CNTR_CREATE (UVERBS_METHOD_COMP_CNTR_CREATE): Create a completion counter. Answers EOPNOTSUPP unless the device can create and destroy completion counters and attach them to QPs, and ENOMEM when out of memory; other failures are the driver's. */
@@ -22,15 +22,22 @@ export function encodeCompCntrCreate(buf: IoctlBuffer, _input: CompCntrCreateIn,
   let n = 1;
   let extra = 0;
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "COMP_CNTR.COMP_CNTR_CREATE");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "COMP_CNTR.COMP_CNTR_CREATE");
   const v = buf.view;
-  putHeader(v, n, 19, 0, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (19 << 16), true);
+  v.setUint32(4, 0 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
-    const f = mandatoryFlag(optional, "handle");
-    putAttr(v, at, 0, 0, f, 0, 0, 0);
-    at += 16;
+    const at = 24;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "handle");
+    v.setUint32(at, 0, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   return p;
 }
@@ -73,16 +80,23 @@ export function encodeCompCntrDestroy(buf: IoctlBuffer, input: CompCntrDestroyIn
   let n = 1;
   let extra = 0;
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "COMP_CNTR.COMP_CNTR_DESTROY");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "COMP_CNTR.COMP_CNTR_DESTROY");
   const v = buf.view;
-  putHeader(v, n, 19, 1, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (19 << 16), true);
+  v.setUint32(4, 1 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
+    const at = 24;
     const x = input.handle;
-    const f = mandatoryFlag(optional, "handle");
-    putAttr(v, at, 0, 0, f, 0, x >>> 0, 0);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "handle");
+    v.setUint32(at, 0, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   return p;
 }
@@ -132,34 +146,56 @@ export function encodeCompCntrModify(buf: IoctlBuffer, input: CompCntrModifyIn, 
   let n = 4;
   let extra = 0;
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "COMP_CNTR.COMP_CNTR_MODIFY");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "COMP_CNTR.COMP_CNTR_MODIFY");
   const v = buf.view;
-  putHeader(v, n, 19, 2, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (19 << 16), true);
+  v.setUint32(4, 2 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
+    const at = 24;
     const x = input.handle;
-    const f = mandatoryFlag(optional, "handle");
-    putAttr(v, at, 0, 0, f, 0, x >>> 0, 0);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "handle");
+    v.setUint32(at, 0, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   {
+    const at = 40;
     const x = input.entry;
-    const f = mandatoryFlag(optional, "entry");
-    putAttr64(v, at, 1, 8, f, 0, x);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "entry");
+    v.setUint32(at, 1 | (8 << 16), true);
+    v.setUint32(at + 4, f, true);
+    if (typeof x === 'number') {
+      v.setUint32(at + 8, x >>> 0, true);
+      v.setUint32(at + 12, Math.floor(x / 0x1_0000_0000) >>> 0, true);
+    } else v.setBigUint64(at + 8, BigInt.asUintN(64, x), true);
   }
   {
+    const at = 56;
     const x = input.op;
-    const f = mandatoryFlag(optional, "op");
-    putAttr64(v, at, 2, 8, f, 0, x);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "op");
+    v.setUint32(at, 2 | (8 << 16), true);
+    v.setUint32(at + 4, f, true);
+    if (typeof x === 'number') {
+      v.setUint32(at + 8, x >>> 0, true);
+      v.setUint32(at + 12, Math.floor(x / 0x1_0000_0000) >>> 0, true);
+    } else v.setBigUint64(at + 8, BigInt.asUintN(64, x), true);
   }
   {
+    const at = 72;
     const x = input.value;
-    const f = mandatoryFlag(optional, "value");
-    putAttr64(v, at, 3, 8, f, 0, x);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "value");
+    v.setUint32(at, 3 | (8 << 16), true);
+    v.setUint32(at + 4, f, true);
+    if (typeof x === 'number') {
+      v.setUint32(at + 8, x >>> 0, true);
+      v.setUint32(at + 12, Math.floor(x / 0x1_0000_0000) >>> 0, true);
+    } else v.setBigUint64(at + 8, BigInt.asUintN(64, x), true);
   }
   return p;
 }
@@ -229,36 +265,54 @@ export function encodeCompCntrRead(buf: IoctlBuffer, input: CompCntrReadIn, opti
   let extra = 0;
   {
     const x = input.respValue ?? true;
-    if (!(x instanceof UserPtr)) extra += 8;
+    if (!isUserPtr(x)) extra += 8;
   }
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "COMP_CNTR.COMP_CNTR_READ");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "COMP_CNTR.COMP_CNTR_READ");
   const v = buf.view;
-  putHeader(v, n, 19, 3, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (19 << 16), true);
+  v.setUint32(4, 3 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
+    const at = 24;
     const x = input.handle;
-    const f = mandatoryFlag(optional, "handle");
-    putAttr(v, at, 0, 0, f, 0, x >>> 0, 0);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "handle");
+    v.setUint32(at, 0, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   {
+    const at = 40;
     const x = input.entry;
-    const f = mandatoryFlag(optional, "entry");
-    putAttr64(v, at, 1, 8, f, 0, x);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "entry");
+    v.setUint32(at, 1 | (8 << 16), true);
+    v.setUint32(at + 4, f, true);
+    if (typeof x === 'number') {
+      v.setUint32(at + 8, x >>> 0, true);
+      v.setUint32(at + 12, Math.floor(x / 0x1_0000_0000) >>> 0, true);
+    } else v.setBigUint64(at + 8, BigInt.asUintN(64, x), true);
   }
   {
+    const at = 56;
     const x = input.respValue ?? true;
-    const f = mandatoryFlag(optional, "resp_value");
-    if (x instanceof UserPtr) putAttr64(v, at, 2, x.len, f, 0, x.addr);
-    else {
-      const len = 8;
-      putAttr64(v, at, 2, len, f, 0, buf.addr + p);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "resp_value");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 2 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
+      v.setUint32(at, 2 | (8 << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       p += 8;
     }
-    at += 16;
   }
   return p;
 }

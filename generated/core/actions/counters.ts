@@ -4,7 +4,7 @@
  * COUNTERS (UVERBS_OBJECT_COUNTERS): A set of hardware counters (packets, bytes) that becomes live once bound to a flow steering rule, and is then read as an array of u64. The type exists only on devices that can destroy counters objects.
  */
 
-import { UserPtr, alignUp8, attrAt, attrIdAt, attrLenAt, attrPtr, mandatoryFlag, numAttrs, payload, putAttr, putAttr64, putHeader, type IoctlBuffer } from '../../../runtime/ioctl-buffer.js';
+import { UserPtr, alignUp8, attrAt, attrIdAt, attrLenAt, attrPtr, isUserPtr, mandatoryFlag, numAttrs, payload, type IoctlBuffer } from '../../../runtime/ioctl-buffer.js';
 import { readArray } from '../../../runtime/codec.js';
 import { DRIVER_ID } from '../ids.js';
 
@@ -23,15 +23,22 @@ export function encodeCountersCreate(buf: IoctlBuffer, _input: CountersCreateIn,
   let n = 1;
   let extra = 0;
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "COUNTERS.COUNTERS_CREATE");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "COUNTERS.COUNTERS_CREATE");
   const v = buf.view;
-  putHeader(v, n, 15, 0, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (15 << 16), true);
+  v.setUint32(4, 0 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
-    const f = mandatoryFlag(optional, "handle");
-    putAttr(v, at, 0, 0, f, 0, 0, 0);
-    at += 16;
+    const at = 24;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "handle");
+    v.setUint32(at, 0, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   return p;
 }
@@ -74,16 +81,23 @@ export function encodeCountersDestroy(buf: IoctlBuffer, input: CountersDestroyIn
   let n = 1;
   let extra = 0;
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "COUNTERS.COUNTERS_DESTROY");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "COUNTERS.COUNTERS_DESTROY");
   const v = buf.view;
-  putHeader(v, n, 15, 1, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (15 << 16), true);
+  v.setUint32(4, 1 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
+    const at = 24;
     const x = input.handle;
-    const f = mandatoryFlag(optional, "handle");
-    putAttr(v, at, 0, 0, f, 0, x >>> 0, 0);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "handle");
+    v.setUint32(at, 0, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   return p;
 }
@@ -140,32 +154,50 @@ export function encodeCountersRead(buf: IoctlBuffer, input: CountersReadIn, opti
     n++;
   }
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "COUNTERS.COUNTERS_READ");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "COUNTERS.COUNTERS_READ");
   const v = buf.view;
-  putHeader(v, n, 15, 2, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (15 << 16), true);
+  v.setUint32(4, 2 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
+    const at = 24;
     const x = input.handle;
-    const f = mandatoryFlag(optional, "handle");
-    putAttr(v, at, 0, 0, f, 0, x >>> 0, 0);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "handle");
+    v.setUint32(at, 0, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   {
+    const at = 40;
     const x = input.buff;
-    const f = mandatoryFlag(optional, "buff");
-    if (x instanceof UserPtr) putAttr64(v, at, 1, x.len, f, 0, x.addr);
-    else {
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "buff");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 1 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
       const len = x * 8 as number;
-      putAttr64(v, at, 1, len, f, 0, buf.addr + p);
+      v.setUint32(at, 1 | (len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       p += alignUp8(len);
     }
-    at += 16;
   }
+  let at = 56;
   if (input.flags !== undefined) {
     const x = input.flags;
-    const f = mandatoryFlag(optional, "flags");
-    putAttr(v, at, 2, 4, f, 0, x >>> 0, 0);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "flags");
+    v.setUint32(at, 2 | (4 << 16), true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
     at += 16;
   }
   return p;

@@ -4,7 +4,7 @@
  * CQ (UVERBS_OBJECT_CQ): A completion queue: where the device reports finished work requests.
  */
 
-import { UserPtr, alignUp8, attrAt, attrDataS32, attrFlagsAt, attrIdAt, attrLenAt, attrPtr, mandatoryFlag, numAttrs, payload, putAttr, putAttr64, putAttrS32, putHeader, type IoctlBuffer } from '../../../runtime/ioctl-buffer.js';
+import { UserPtr, alignUp8, attrAt, attrDataS32, attrFlagsAt, attrIdAt, attrLenAt, attrPtr, isUserPtr, mandatoryFlag, numAttrs, payload, type IoctlBuffer } from '../../../runtime/ioctl-buffer.js';
 import { copyBytes } from '../../../runtime/codec.js';
 import { UVERBS_ATTR_F_VALID_OUTPUT } from '../../../runtime/wire.js';
 import { decodeIbUverbsDestroyCqResp, encodeIbUverbsBufferDesc, decodeIbUverbsBufferDesc, type IbUverbsDestroyCqResp, type IbUverbsBufferDescInit } from '../structs.js';
@@ -58,7 +58,7 @@ export function encodeCqCreate(buf: IoctlBuffer, input: CqCreateIn, optional?: r
   let extra = 0;
   {
     const x = input.respCqe ?? true;
-    if (!(x instanceof UserPtr)) extra += 8;
+    if (!isUserPtr(x)) extra += 8;
   }
   if (input.compChannel !== undefined) {
     n++;
@@ -84,12 +84,12 @@ export function encodeCqCreate(buf: IoctlBuffer, input: CqCreateIn, optional?: r
   if (input.bufUmem !== undefined) {
     n++;
     const x = input.bufUmem;
-    if (!(x instanceof UserPtr)) extra += 32;
+    if (!isUserPtr(x)) extra += 32;
   }
   if (input.uhwIn !== undefined) {
     n++;
     const x = input.uhwIn;
-    if (!(x instanceof UserPtr) && x.length > 8) extra += alignUp8(x.length);
+    if (!isUserPtr(x) && x.length > 8) extra += alignUp8(x.length);
   }
   if (input.uhwOut !== undefined) {
     n++;
@@ -97,95 +97,154 @@ export function encodeCqCreate(buf: IoctlBuffer, input: CqCreateIn, optional?: r
     if (typeof x === 'number') extra += alignUp8(x);
   }
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "CQ.CQ_CREATE");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "CQ.CQ_CREATE");
   const v = buf.view;
   const b = buf.bytes;
-  putHeader(v, n, 3, 0, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (3 << 16), true);
+  v.setUint32(4, 0 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
-    const f = mandatoryFlag(optional, "handle");
-    putAttr(v, at, 0, 0, f, 0, 0, 0);
-    at += 16;
+    const at = 24;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "handle");
+    v.setUint32(at, 0, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   {
+    const at = 40;
     const x = input.respCqe ?? true;
-    const f = mandatoryFlag(optional, "resp_cqe");
-    if (x instanceof UserPtr) putAttr64(v, at, 6, x.len, f, 0, x.addr);
-    else {
-      const len = 4;
-      putAttr64(v, at, 6, len, f, 0, buf.addr + p);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "resp_cqe");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 6 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
+      v.setUint32(at, 6 | (4 << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       p += 8;
     }
-    at += 16;
   }
   {
+    const at = 56;
     const x = input.cqe;
-    const f = mandatoryFlag(optional, "cqe");
-    putAttr(v, at, 1, 4, f, 0, x >>> 0, 0);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "cqe");
+    v.setUint32(at, 1 | (4 << 16), true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   {
+    const at = 72;
     const x = input.userHandle;
-    const f = mandatoryFlag(optional, "user_handle");
-    putAttr64(v, at, 2, 8, f, 0, x);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "user_handle");
+    v.setUint32(at, 2 | (8 << 16), true);
+    v.setUint32(at + 4, f, true);
+    if (typeof x === 'number') {
+      v.setUint32(at + 8, x >>> 0, true);
+      v.setUint32(at + 12, Math.floor(x / 0x1_0000_0000) >>> 0, true);
+    } else v.setBigUint64(at + 8, BigInt.asUintN(64, x), true);
   }
+  let at = 88;
   if (input.compChannel !== undefined) {
     const x = input.compChannel;
-    const f = mandatoryFlag(optional, "comp_channel");
-    putAttrS32(v, at, 3, f, x);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "comp_channel");
+    v.setUint32(at, 3, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, x < 0 ? 0xffffffff : 0, true);
     at += 16;
   }
   {
     const x = input.compVector;
-    const f = mandatoryFlag(optional, "comp_vector");
-    putAttr(v, at, 4, 4, f, 0, x >>> 0, 0);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "comp_vector");
+    v.setUint32(at, 4 | (4 << 16), true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
     at += 16;
   }
   if (input.eventFd !== undefined) {
     const x = input.eventFd;
-    const f = mandatoryFlag(optional, "event_fd");
-    putAttrS32(v, at, 7, f, x);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "event_fd");
+    v.setUint32(at, 7, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, x < 0 ? 0xffffffff : 0, true);
     at += 16;
   }
   if (input.bufferVa !== undefined) {
     const x = input.bufferVa;
-    const f = mandatoryFlag(optional, "buffer_va");
-    putAttr64(v, at, 8, 8, f, 0, x);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "buffer_va");
+    v.setUint32(at, 8 | (8 << 16), true);
+    v.setUint32(at + 4, f, true);
+    if (typeof x === 'number') {
+      v.setUint32(at + 8, x >>> 0, true);
+      v.setUint32(at + 12, Math.floor(x / 0x1_0000_0000) >>> 0, true);
+    } else v.setBigUint64(at + 8, BigInt.asUintN(64, x), true);
     at += 16;
   }
   if (input.bufferFd !== undefined) {
     const x = input.bufferFd;
-    const f = mandatoryFlag(optional, "buffer_fd");
-    putAttrS32(v, at, 10, f, x);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "buffer_fd");
+    v.setUint32(at, 10, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, x < 0 ? 0xffffffff : 0, true);
     at += 16;
   }
   if (input.bufferOffset !== undefined) {
     const x = input.bufferOffset;
-    const f = mandatoryFlag(optional, "buffer_offset");
-    putAttr64(v, at, 11, 8, f, 0, x);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "buffer_offset");
+    v.setUint32(at, 11 | (8 << 16), true);
+    v.setUint32(at + 4, f, true);
+    if (typeof x === 'number') {
+      v.setUint32(at + 8, x >>> 0, true);
+      v.setUint32(at + 12, Math.floor(x / 0x1_0000_0000) >>> 0, true);
+    } else v.setBigUint64(at + 8, BigInt.asUintN(64, x), true);
     at += 16;
   }
   if (input.bufferLength !== undefined) {
     const x = input.bufferLength;
-    const f = mandatoryFlag(optional, "buffer_length");
-    putAttr64(v, at, 9, 8, f, 0, x);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "buffer_length");
+    v.setUint32(at, 9 | (8 << 16), true);
+    v.setUint32(at + 4, f, true);
+    if (typeof x === 'number') {
+      v.setUint32(at + 8, x >>> 0, true);
+      v.setUint32(at + 12, Math.floor(x / 0x1_0000_0000) >>> 0, true);
+    } else v.setBigUint64(at + 8, BigInt.asUintN(64, x), true);
     at += 16;
   }
   if (input.flags !== undefined) {
     const x = input.flags;
-    const f = mandatoryFlag(optional, "flags");
-    putAttr(v, at, 5, 4, f, 0, x >>> 0, 0);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "flags");
+    v.setUint32(at, 5 | (4 << 16), true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
     at += 16;
   }
   if (input.bufUmem !== undefined) {
     const x = input.bufUmem;
-    const f = mandatoryFlag(optional, "buf_umem");
-    if (x instanceof UserPtr) putAttr64(v, at, 12, x.len, f, 0, x.addr);
-    else {
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "buf_umem");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 12 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
       const len = 32;
-      putAttr64(v, at, 12, len, f, 0, buf.addr + p);
+      v.setUint32(at, 12 | (len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       encodeIbUverbsBufferDesc(v, p, x);
       p += alignUp8(len);
     }
@@ -193,15 +252,25 @@ export function encodeCqCreate(buf: IoctlBuffer, input: CqCreateIn, optional?: r
   }
   if (input.uhwIn !== undefined) {
     const x = input.uhwIn;
-    const f = mandatoryFlag(optional, "uhw_in");
-    if (x instanceof UserPtr) putAttr64(v, at, 4096, x.len, f, 0, x.addr);
-    else {
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "uhw_in");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 4096 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
       const len = x.length;
       if (len <= 8) {
-        putAttr(v, at, 4096, len, f, 0, 0, 0);
+        v.setUint32(at, 4096 | (len << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, 0, true);
+        v.setUint32(at + 12, 0, true);
         b.set(x, at + 8);
       } else {
-        putAttr64(v, at, 4096, len, f, 0, buf.addr + p);
+        v.setUint32(at, 4096 | (len << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+        v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
         b.set(x, p);
         p += alignUp8(len);
       }
@@ -210,11 +279,18 @@ export function encodeCqCreate(buf: IoctlBuffer, input: CqCreateIn, optional?: r
   }
   if (input.uhwOut !== undefined) {
     const x = input.uhwOut;
-    const f = mandatoryFlag(optional, "uhw_out");
-    if (x instanceof UserPtr) putAttr64(v, at, 4097, x.len, f, 0, x.addr);
-    else {
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "uhw_out");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 4097 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
       const len = x as number;
-      putAttr64(v, at, 4097, len, f, 0, buf.addr + p);
+      v.setUint32(at, 4097 | (len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       p += alignUp8(len);
     }
     at += 16;
@@ -388,30 +464,43 @@ export function encodeCqDestroy(buf: IoctlBuffer, input: CqDestroyIn, optional?:
   let extra = 0;
   {
     const x = input.resp ?? true;
-    if (!(x instanceof UserPtr)) extra += 8;
+    if (!isUserPtr(x)) extra += 8;
   }
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "CQ.CQ_DESTROY");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "CQ.CQ_DESTROY");
   const v = buf.view;
-  putHeader(v, n, 3, 1, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (3 << 16), true);
+  v.setUint32(4, 1 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
+    const at = 24;
     const x = input.handle;
-    const f = mandatoryFlag(optional, "handle");
-    putAttr(v, at, 0, 0, f, 0, x >>> 0, 0);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "handle");
+    v.setUint32(at, 0, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   {
+    const at = 40;
     const x = input.resp ?? true;
-    const f = mandatoryFlag(optional, "resp");
-    if (x instanceof UserPtr) putAttr64(v, at, 1, x.len, f, 0, x.addr);
-    else {
-      const len = 8;
-      putAttr64(v, at, 1, len, f, 0, buf.addr + p);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "resp");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 1 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
+      v.setUint32(at, 1 | (8 << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       p += 8;
     }
-    at += 16;
   }
   return p;
 }

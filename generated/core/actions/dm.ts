@@ -4,7 +4,7 @@
  * DM (UVERBS_OBJECT_DM): Device memory: a block of the device's own on-board memory handed to user space, which can be registered as a memory region (MR's DM_MR_REG). The type exists only on devices that can free device memory; elsewhere its actions answer EPROTONOSUPPORT.
  */
 
-import { alignUp8, attrAt, attrIdAt, attrLenAt, mandatoryFlag, numAttrs, payload, putAttr, putAttr64, putHeader, type IoctlBuffer } from '../../../runtime/ioctl-buffer.js';
+import { alignUp8, attrAt, attrIdAt, attrLenAt, mandatoryFlag, numAttrs, payload, type IoctlBuffer } from '../../../runtime/ioctl-buffer.js';
 import { DRIVER_ID } from '../ids.js';
 
 /** Input of DM.DM_ALLOC (UVERBS_METHOD_DM_ALLOC): Allocate `length` bytes of device memory with the given alignment. Answers EOPNOTSUPP when the device cannot allocate device memory; other failures (no room, bad alignment) are the driver's. */
@@ -26,27 +26,42 @@ export function encodeDmAlloc(buf: IoctlBuffer, input: DmAllocIn, optional?: rea
   let n = 3;
   let extra = 0;
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "DM.DM_ALLOC");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "DM.DM_ALLOC");
   const v = buf.view;
-  putHeader(v, n, 14, 0, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (14 << 16), true);
+  v.setUint32(4, 0 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
-    const f = mandatoryFlag(optional, "handle");
-    putAttr(v, at, 0, 0, f, 0, 0, 0);
-    at += 16;
+    const at = 24;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "handle");
+    v.setUint32(at, 0, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   {
+    const at = 40;
     const x = input.length;
-    const f = mandatoryFlag(optional, "length");
-    putAttr64(v, at, 1, 8, f, 0, x);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "length");
+    v.setUint32(at, 1 | (8 << 16), true);
+    v.setUint32(at + 4, f, true);
+    if (typeof x === 'number') {
+      v.setUint32(at + 8, x >>> 0, true);
+      v.setUint32(at + 12, Math.floor(x / 0x1_0000_0000) >>> 0, true);
+    } else v.setBigUint64(at + 8, BigInt.asUintN(64, x), true);
   }
   {
+    const at = 56;
     const x = input.alignment;
-    const f = mandatoryFlag(optional, "alignment");
-    putAttr(v, at, 2, 4, f, 0, x >>> 0, 0);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "alignment");
+    v.setUint32(at, 2 | (4 << 16), true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   return p;
 }
@@ -113,16 +128,23 @@ export function encodeDmFree(buf: IoctlBuffer, input: DmFreeIn, optional?: reado
   let n = 1;
   let extra = 0;
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "DM.DM_FREE");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "DM.DM_FREE");
   const v = buf.view;
-  putHeader(v, n, 14, 1, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (14 << 16), true);
+  v.setUint32(4, 1 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
+    const at = 24;
     const x = input.handle;
-    const f = mandatoryFlag(optional, "handle");
-    putAttr(v, at, 0, 0, f, 0, x >>> 0, 0);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "handle");
+    v.setUint32(at, 0, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   return p;
 }

@@ -4,7 +4,7 @@
  * DMABUF (UVERBS_OBJECT_DMABUF): A dma-buf exported from a region of the device that user space could mmap (for example a doorbell or device memory page), so that another device can reach it peer to peer. Each object is a read-only file named by its fd; closing the fd, or the uverbs file, revokes it. The type exists only on devices that can map mmap offsets to physical pages.
  */
 
-import { alignUp8, attrAt, attrDataS32, attrIdAt, attrLenAt, mandatoryFlag, numAttrs, payload, putAttr, putAttr64, putHeader, type IoctlBuffer } from '../../../runtime/ioctl-buffer.js';
+import { alignUp8, attrAt, attrDataS32, attrIdAt, attrLenAt, mandatoryFlag, numAttrs, payload, type IoctlBuffer } from '../../../runtime/ioctl-buffer.js';
 import { DRIVER_ID } from '../ids.js';
 
 /** Input of DMABUF.DMABUF_ALLOC (UVERBS_METHOD_DMABUF_ALLOC): Export the mmap region named by pgoff as a new dma-buf fd. Answers EINVAL when pgoff names no mmap region of this context and EIO when the region's driver was already removed; other failures are the driver's or the dma-buf layer's. */
@@ -24,21 +24,33 @@ export function encodeDmabufAlloc(buf: IoctlBuffer, input: DmabufAllocIn, option
   let n = 2;
   let extra = 0;
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "DMABUF.DMABUF_ALLOC");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "DMABUF.DMABUF_ALLOC");
   const v = buf.view;
-  putHeader(v, n, 18, 0, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (18 << 16), true);
+  v.setUint32(4, 0 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
-    const f = mandatoryFlag(optional, "handle");
-    putAttr(v, at, 0, 0, f, 0, 0, 0);
-    at += 16;
+    const at = 24;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "handle");
+    v.setUint32(at, 0, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   {
+    const at = 40;
     const x = input.pgoff;
-    const f = mandatoryFlag(optional, "pgoff");
-    putAttr64(v, at, 1, 8, f, 0, x);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "pgoff");
+    v.setUint32(at, 1 | (8 << 16), true);
+    v.setUint32(at + 4, f, true);
+    if (typeof x === 'number') {
+      v.setUint32(at + 8, x >>> 0, true);
+      v.setUint32(at + 12, Math.floor(x / 0x1_0000_0000) >>> 0, true);
+    } else v.setBigUint64(at + 8, BigInt.asUintN(64, x), true);
   }
   return p;
 }

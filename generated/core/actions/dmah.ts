@@ -4,7 +4,7 @@
  * DMAH (UVERBS_OBJECT_DMAH): A DMA handle: PCIe TLP Processing Hints (a target CPU, a memory type, a processing hint) that a memory region registered with REG_MR's dma_handle applies to the device's writes into it. The type exists only on devices that can allocate and free DMA handles.
  */
 
-import { UserPtr, alignUp8, attrAt, attrElemAt, attrIdAt, attrLenAt, mandatoryFlag, numAttrs, payload, putAttr, putAttr64, putHeader, type IoctlBuffer } from '../../../runtime/ioctl-buffer.js';
+import { UserPtr, alignUp8, attrAt, attrElemAt, attrIdAt, attrLenAt, isUserPtr, mandatoryFlag, numAttrs, payload, type IoctlBuffer } from '../../../runtime/ioctl-buffer.js';
 import { copyBytes } from '../../../runtime/codec.js';
 import { DRIVER_ID } from '../ids.js';
 
@@ -34,43 +34,64 @@ export function encodeDmahAlloc(buf: IoctlBuffer, input: DmahAllocIn, optional?:
   if (input.tphMemType !== undefined) {
     n++;
     const x = input.tphMemType;
-    if (x.elem === "vm") { if (!(x.value instanceof UserPtr) && x.value.length > 8) extra += alignUp8(x.value.length); }
-    if (x.elem === "pm") { if (!(x.value instanceof UserPtr) && x.value.length > 8) extra += alignUp8(x.value.length); }
+    if (x.elem === "vm") { if (!isUserPtr(x.value) && x.value.length > 8) extra += alignUp8(x.value.length); }
+    if (x.elem === "pm") { if (!isUserPtr(x.value) && x.value.length > 8) extra += alignUp8(x.value.length); }
   }
   if (input.ph !== undefined) {
     n++;
   }
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "DMAH.DMAH_ALLOC");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "DMAH.DMAH_ALLOC");
   const v = buf.view;
   const b = buf.bytes;
-  putHeader(v, n, 17, 0, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (17 << 16), true);
+  v.setUint32(4, 0 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
-    const f = mandatoryFlag(optional, "handle");
-    putAttr(v, at, 0, 0, f, 0, 0, 0);
-    at += 16;
+    const at = 24;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "handle");
+    v.setUint32(at, 0, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, 0, true);
+    v.setUint32(at + 12, 0, true);
   }
+  let at = 40;
   if (input.cpuId !== undefined) {
     const x = input.cpuId;
-    const f = mandatoryFlag(optional, "cpu_id");
-    putAttr(v, at, 1, 4, f, 0, x >>> 0, 0);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "cpu_id");
+    v.setUint32(at, 1 | (4 << 16), true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
     at += 16;
   }
   if (input.tphMemType !== undefined) {
     const x = input.tphMemType;
-    const f = mandatoryFlag(optional, "tph_mem_type");
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "tph_mem_type");
     switch (x.elem) {
       case "vm": {
-        if (x.value instanceof UserPtr) putAttr64(v, at, 2, x.value.len, f, 0, x.value.addr);
-        else {
+        if (isUserPtr(x.value)) {
+          v.setUint32(at, 2 | (x.value.len << 16), true);
+          v.setUint32(at + 4, f, true);
+          v.setUint32(at + 8, x.value.addr >>> 0, true);
+          v.setUint32(at + 12, x.value.addr / 0x1_0000_0000 >>> 0, true);
+        } else {
           const len = x.value.length;
           if (len <= 8) {
-            putAttr(v, at, 2, len, f, 0, 0, 0);
+            v.setUint32(at, 2 | (len << 16), true);
+            v.setUint32(at + 4, f, true);
+            v.setUint32(at + 8, 0, true);
+            v.setUint32(at + 12, 0, true);
             b.set(x.value, at + 8);
           } else {
-            putAttr64(v, at, 2, len, f, 0, buf.addr + p);
+            v.setUint32(at, 2 | (len << 16), true);
+            v.setUint32(at + 4, f, true);
+            v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+            v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
             b.set(x.value, p);
             p += alignUp8(len);
           }
@@ -78,14 +99,24 @@ export function encodeDmahAlloc(buf: IoctlBuffer, input: DmahAllocIn, optional?:
         break;
       }
       case "pm": {
-        if (x.value instanceof UserPtr) putAttr64(v, at, 2, x.value.len, f, 1, x.value.addr);
-        else {
+        if (isUserPtr(x.value)) {
+          v.setUint32(at, 2 | (x.value.len << 16), true);
+          v.setUint32(at + 4, f | (1 << 16), true);
+          v.setUint32(at + 8, x.value.addr >>> 0, true);
+          v.setUint32(at + 12, x.value.addr / 0x1_0000_0000 >>> 0, true);
+        } else {
           const len = x.value.length;
           if (len <= 8) {
-            putAttr(v, at, 2, len, f, 1, 0, 0);
+            v.setUint32(at, 2 | (len << 16), true);
+            v.setUint32(at + 4, f | (1 << 16), true);
+            v.setUint32(at + 8, 0, true);
+            v.setUint32(at + 12, 0, true);
             b.set(x.value, at + 8);
           } else {
-            putAttr64(v, at, 2, len, f, 1, buf.addr + p);
+            v.setUint32(at, 2 | (len << 16), true);
+            v.setUint32(at + 4, f | (1 << 16), true);
+            v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+            v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
             b.set(x.value, p);
             p += alignUp8(len);
           }
@@ -97,8 +128,11 @@ export function encodeDmahAlloc(buf: IoctlBuffer, input: DmahAllocIn, optional?:
   }
   if (input.ph !== undefined) {
     const x = input.ph;
-    const f = mandatoryFlag(optional, "ph");
-    putAttr(v, at, 3, 1, f, 0, x & 0xff, 0);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "ph");
+    v.setUint32(at, 3 | (1 << 16), true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x & 0xff, true);
+    v.setUint32(at + 12, 0, true);
     at += 16;
   }
   return p;
@@ -189,16 +223,23 @@ export function encodeDmahFree(buf: IoctlBuffer, input: DmahFreeIn, optional?: r
   let n = 1;
   let extra = 0;
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "DMAH.DMAH_FREE");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "DMAH.DMAH_FREE");
   const v = buf.view;
-  putHeader(v, n, 17, 1, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (17 << 16), true);
+  v.setUint32(4, 1 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
+    const at = 24;
     const x = input.handle;
-    const f = mandatoryFlag(optional, "handle");
-    putAttr(v, at, 0, 0, f, 0, x >>> 0, 0);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "handle");
+    v.setUint32(at, 0, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   return p;
 }

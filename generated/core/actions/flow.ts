@@ -4,7 +4,7 @@
  * FLOW (UVERBS_OBJECT_FLOW): A steering rule: packets matching its specs are delivered to a QP (or acted on by its flow actions). The core ioctl ABI only destroys flows; they are created with the extended write() command IB_USER_VERBS_EX_CMD_CREATE_FLOW (directly or through INVOKE_WRITE), and a driver may add its own ioctl create (mlx5 does).
  */
 
-import { alignUp8, attrAt, attrIdAt, mandatoryFlag, numAttrs, putAttr, putHeader, type IoctlBuffer } from '../../../runtime/ioctl-buffer.js';
+import { alignUp8, attrAt, attrIdAt, mandatoryFlag, numAttrs, type IoctlBuffer } from '../../../runtime/ioctl-buffer.js';
 import { DRIVER_ID } from '../ids.js';
 
 /** Input of FLOW.FLOW_DESTROY (UVERBS_METHOD_FLOW_DESTROY): Remove a steering rule, releasing its holds on its QP and flow actions. */
@@ -22,16 +22,23 @@ export function encodeFlowDestroy(buf: IoctlBuffer, input: FlowDestroyIn, option
   let n = 1;
   let extra = 0;
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "FLOW.FLOW_DESTROY");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "FLOW.FLOW_DESTROY");
   const v = buf.view;
-  putHeader(v, n, 9, 0, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (9 << 16), true);
+  v.setUint32(4, 0 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
+    const at = 24;
     const x = input.handle;
-    const f = mandatoryFlag(optional, "handle");
-    putAttr(v, at, 0, 0, f, 0, x >>> 0, 0);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "handle");
+    v.setUint32(at, 0, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   return p;
 }

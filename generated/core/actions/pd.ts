@@ -4,7 +4,7 @@
  * PD (UVERBS_OBJECT_PD): A protection domain: the scope that ties memory regions, windows, address handles, QPs and SRQs together so that only objects of the same PD can use each other. The core ioctl ABI only destroys PDs; they are created with the write() command IB_USER_VERBS_CMD_ALLOC_PD (directly or through INVOKE_WRITE).
  */
 
-import { alignUp8, attrAt, attrIdAt, mandatoryFlag, numAttrs, putAttr, putHeader, type IoctlBuffer } from '../../../runtime/ioctl-buffer.js';
+import { alignUp8, attrAt, attrIdAt, mandatoryFlag, numAttrs, type IoctlBuffer } from '../../../runtime/ioctl-buffer.js';
 import { DRIVER_ID } from '../ids.js';
 
 /** Input of PD.PD_DESTROY (UVERBS_METHOD_PD_DESTROY): Free a protection domain. Refused with EBUSY while any object (MR, MW, AH, QP, SRQ, WQ and the like) still uses it. */
@@ -22,16 +22,23 @@ export function encodePdDestroy(buf: IoctlBuffer, input: PdDestroyIn, optional?:
   let n = 1;
   let extra = 0;
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "PD.PD_DESTROY");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "PD.PD_DESTROY");
   const v = buf.view;
-  putHeader(v, n, 1, 0, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (1 << 16), true);
+  v.setUint32(4, 0 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
+    const at = 24;
     const x = input.handle;
-    const f = mandatoryFlag(optional, "handle");
-    putAttr(v, at, 0, 0, f, 0, x >>> 0, 0);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "handle");
+    v.setUint32(at, 0, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   return p;
 }

@@ -4,7 +4,7 @@
  * QP (UVERBS_OBJECT_QP): A queue pair: a send queue and a receive queue (or an SRQ or WQ indirection table in its place) through which work requests are posted. It holds its PD, CQs, SRQ, XRCD or indirection table for its lifetime. Modifying and querying a QP go through write() commands; the ioctl ABI creates and destroys it.
  */
 
-import { UserPtr, alignUp8, attrAt, attrDataS32, attrFlagsAt, attrIdAt, attrLenAt, attrPtr, mandatoryFlag, numAttrs, payload, putAttr, putAttr64, putAttrS32, putHeader, type IoctlBuffer } from '../../../runtime/ioctl-buffer.js';
+import { UserPtr, alignUp8, attrAt, attrDataS32, attrFlagsAt, attrIdAt, attrLenAt, attrPtr, isUserPtr, mandatoryFlag, numAttrs, payload, type IoctlBuffer } from '../../../runtime/ioctl-buffer.js';
 import { copyBytes } from '../../../runtime/codec.js';
 import { UVERBS_ATTR_F_VALID_OUTPUT } from '../../../runtime/wire.js';
 import { encodeIbUverbsBufferDesc, decodeIbUverbsBufferDesc, encodeIbUverbsQpCap, decodeIbUverbsQpCap, decodeIbUverbsDestroyQpResp, type IbUverbsBufferDescInit, type IbUverbsQpCap, type IbUverbsQpCapInit, type IbUverbsDestroyQpResp } from '../structs.js';
@@ -85,7 +85,7 @@ export function encodeQpCreate(buf: IoctlBuffer, input: QpCreateIn, optional?: r
   }
   {
     const x = input.cap;
-    if (!(x instanceof UserPtr)) extra += 24;
+    if (!isUserPtr(x)) extra += 24;
   }
   if (input.eventFd !== undefined) {
     n++;
@@ -101,31 +101,31 @@ export function encodeQpCreate(buf: IoctlBuffer, input: QpCreateIn, optional?: r
   }
   {
     const x = input.respCap ?? true;
-    if (!(x instanceof UserPtr)) extra += 24;
+    if (!isUserPtr(x)) extra += 24;
   }
   {
     const x = input.respQpNum ?? true;
-    if (!(x instanceof UserPtr)) extra += 8;
+    if (!isUserPtr(x)) extra += 8;
   }
   if (input.bufUmem !== undefined) {
     n++;
     const x = input.bufUmem;
-    if (!(x instanceof UserPtr)) extra += 32;
+    if (!isUserPtr(x)) extra += 32;
   }
   if (input.rqBufUmem !== undefined) {
     n++;
     const x = input.rqBufUmem;
-    if (!(x instanceof UserPtr)) extra += 32;
+    if (!isUserPtr(x)) extra += 32;
   }
   if (input.sqBufUmem !== undefined) {
     n++;
     const x = input.sqBufUmem;
-    if (!(x instanceof UserPtr)) extra += 32;
+    if (!isUserPtr(x)) extra += 32;
   }
   if (input.uhwIn !== undefined) {
     n++;
     const x = input.uhwIn;
-    if (!(x instanceof UserPtr) && x.length > 8) extra += alignUp8(x.length);
+    if (!isUserPtr(x) && x.length > 8) extra += alignUp8(x.length);
   }
   if (input.uhwOut !== undefined) {
     n++;
@@ -133,66 +133,106 @@ export function encodeQpCreate(buf: IoctlBuffer, input: QpCreateIn, optional?: r
     if (typeof x === 'number') extra += alignUp8(x);
   }
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "QP.QP_CREATE");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "QP.QP_CREATE");
   const v = buf.view;
   const b = buf.bytes;
-  putHeader(v, n, 4, 0, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (4 << 16), true);
+  v.setUint32(4, 0 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
+  let at = 24;
   if (input.xrcdHandle !== undefined) {
     const x = input.xrcdHandle;
-    const f = mandatoryFlag(optional, "xrcd_handle");
-    putAttr(v, at, 1, 0, f, 0, x >>> 0, 0);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "xrcd_handle");
+    v.setUint32(at, 1, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
     at += 16;
   }
   if (input.pdHandle !== undefined) {
     const x = input.pdHandle;
-    const f = mandatoryFlag(optional, "pd_handle");
-    putAttr(v, at, 2, 0, f, 0, x >>> 0, 0);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "pd_handle");
+    v.setUint32(at, 2, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
     at += 16;
   }
   if (input.indTableHandle !== undefined) {
     const x = input.indTableHandle;
-    const f = mandatoryFlag(optional, "ind_table_handle");
-    putAttr(v, at, 6, 0, f, 0, x >>> 0, 0);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "ind_table_handle");
+    v.setUint32(at, 6, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
     at += 16;
   }
   if (input.sendCqHandle !== undefined) {
     const x = input.sendCqHandle;
-    const f = mandatoryFlag(optional, "send_cq_handle");
-    putAttr(v, at, 4, 0, f, 0, x >>> 0, 0);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "send_cq_handle");
+    v.setUint32(at, 4, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
     at += 16;
   }
   if (input.recvCqHandle !== undefined) {
     const x = input.recvCqHandle;
-    const f = mandatoryFlag(optional, "recv_cq_handle");
-    putAttr(v, at, 5, 0, f, 0, x >>> 0, 0);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "recv_cq_handle");
+    v.setUint32(at, 5, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
     at += 16;
   }
   {
-    const f = mandatoryFlag(optional, "handle");
-    putAttr(v, at, 0, 0, f, 0, 0, 0);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "handle");
+    v.setUint32(at, 0, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, 0, true);
+    v.setUint32(at + 12, 0, true);
     at += 16;
   }
   {
     const x = input.type;
-    const f = mandatoryFlag(optional, "type");
-    putAttr64(v, at, 9, 8, f, 0, x);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "type");
+    v.setUint32(at, 9 | (8 << 16), true);
+    v.setUint32(at + 4, f, true);
+    if (typeof x === 'number') {
+      v.setUint32(at + 8, x >>> 0, true);
+      v.setUint32(at + 12, Math.floor(x / 0x1_0000_0000) >>> 0, true);
+    } else v.setBigUint64(at + 8, BigInt.asUintN(64, x), true);
     at += 16;
   }
   {
     const x = input.userHandle;
-    const f = mandatoryFlag(optional, "user_handle");
-    putAttr64(v, at, 7, 8, f, 0, x);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "user_handle");
+    v.setUint32(at, 7 | (8 << 16), true);
+    v.setUint32(at + 4, f, true);
+    if (typeof x === 'number') {
+      v.setUint32(at + 8, x >>> 0, true);
+      v.setUint32(at + 12, Math.floor(x / 0x1_0000_0000) >>> 0, true);
+    } else v.setBigUint64(at + 8, BigInt.asUintN(64, x), true);
     at += 16;
   }
   {
     const x = input.cap;
-    const f = mandatoryFlag(optional, "cap");
-    if (x instanceof UserPtr) putAttr64(v, at, 8, x.len, f, 0, x.addr);
-    else {
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "cap");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 8 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
       const len = 20;
-      putAttr64(v, at, 8, len, f, 0, buf.addr + p);
+      v.setUint32(at, 8 | (len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       encodeIbUverbsQpCap(v, p, x);
       p += alignUp8(len);
     }
@@ -200,57 +240,88 @@ export function encodeQpCreate(buf: IoctlBuffer, input: QpCreateIn, optional?: r
   }
   if (input.eventFd !== undefined) {
     const x = input.eventFd;
-    const f = mandatoryFlag(optional, "event_fd");
-    putAttrS32(v, at, 12, f, x);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "event_fd");
+    v.setUint32(at, 12, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, x < 0 ? 0xffffffff : 0, true);
     at += 16;
   }
   if (input.sourceQpn !== undefined) {
     const x = input.sourceQpn;
-    const f = mandatoryFlag(optional, "source_qpn");
-    putAttr(v, at, 11, 4, f, 0, x >>> 0, 0);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "source_qpn");
+    v.setUint32(at, 11 | (4 << 16), true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
     at += 16;
   }
   if (input.flags !== undefined) {
     const x = input.flags;
-    const f = mandatoryFlag(optional, "flags");
-    putAttr(v, at, 10, 4, f, 0, x >>> 0, 0);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "flags");
+    v.setUint32(at, 10 | (4 << 16), true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
     at += 16;
   }
   if (input.srqHandle !== undefined) {
     const x = input.srqHandle;
-    const f = mandatoryFlag(optional, "srq_handle");
-    putAttr(v, at, 3, 0, f, 0, x >>> 0, 0);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "srq_handle");
+    v.setUint32(at, 3, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
     at += 16;
   }
   {
     const x = input.respCap ?? true;
-    const f = mandatoryFlag(optional, "resp_cap");
-    if (x instanceof UserPtr) putAttr64(v, at, 13, x.len, f, 0, x.addr);
-    else {
-      const len = 20;
-      putAttr64(v, at, 13, len, f, 0, buf.addr + p);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "resp_cap");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 13 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
+      v.setUint32(at, 13 | (20 << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       p += 24;
     }
     at += 16;
   }
   {
     const x = input.respQpNum ?? true;
-    const f = mandatoryFlag(optional, "resp_qp_num");
-    if (x instanceof UserPtr) putAttr64(v, at, 14, x.len, f, 0, x.addr);
-    else {
-      const len = 4;
-      putAttr64(v, at, 14, len, f, 0, buf.addr + p);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "resp_qp_num");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 14 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
+      v.setUint32(at, 14 | (4 << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       p += 8;
     }
     at += 16;
   }
   if (input.bufUmem !== undefined) {
     const x = input.bufUmem;
-    const f = mandatoryFlag(optional, "buf_umem");
-    if (x instanceof UserPtr) putAttr64(v, at, 15, x.len, f, 0, x.addr);
-    else {
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "buf_umem");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 15 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
       const len = 32;
-      putAttr64(v, at, 15, len, f, 0, buf.addr + p);
+      v.setUint32(at, 15 | (len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       encodeIbUverbsBufferDesc(v, p, x);
       p += alignUp8(len);
     }
@@ -258,11 +329,18 @@ export function encodeQpCreate(buf: IoctlBuffer, input: QpCreateIn, optional?: r
   }
   if (input.rqBufUmem !== undefined) {
     const x = input.rqBufUmem;
-    const f = mandatoryFlag(optional, "rq_buf_umem");
-    if (x instanceof UserPtr) putAttr64(v, at, 16, x.len, f, 0, x.addr);
-    else {
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "rq_buf_umem");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 16 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
       const len = 32;
-      putAttr64(v, at, 16, len, f, 0, buf.addr + p);
+      v.setUint32(at, 16 | (len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       encodeIbUverbsBufferDesc(v, p, x);
       p += alignUp8(len);
     }
@@ -270,11 +348,18 @@ export function encodeQpCreate(buf: IoctlBuffer, input: QpCreateIn, optional?: r
   }
   if (input.sqBufUmem !== undefined) {
     const x = input.sqBufUmem;
-    const f = mandatoryFlag(optional, "sq_buf_umem");
-    if (x instanceof UserPtr) putAttr64(v, at, 17, x.len, f, 0, x.addr);
-    else {
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "sq_buf_umem");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 17 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
       const len = 32;
-      putAttr64(v, at, 17, len, f, 0, buf.addr + p);
+      v.setUint32(at, 17 | (len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       encodeIbUverbsBufferDesc(v, p, x);
       p += alignUp8(len);
     }
@@ -282,15 +367,25 @@ export function encodeQpCreate(buf: IoctlBuffer, input: QpCreateIn, optional?: r
   }
   if (input.uhwIn !== undefined) {
     const x = input.uhwIn;
-    const f = mandatoryFlag(optional, "uhw_in");
-    if (x instanceof UserPtr) putAttr64(v, at, 4096, x.len, f, 0, x.addr);
-    else {
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "uhw_in");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 4096 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
       const len = x.length;
       if (len <= 8) {
-        putAttr(v, at, 4096, len, f, 0, 0, 0);
+        v.setUint32(at, 4096 | (len << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, 0, true);
+        v.setUint32(at + 12, 0, true);
         b.set(x, at + 8);
       } else {
-        putAttr64(v, at, 4096, len, f, 0, buf.addr + p);
+        v.setUint32(at, 4096 | (len << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+        v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
         b.set(x, p);
         p += alignUp8(len);
       }
@@ -299,11 +394,18 @@ export function encodeQpCreate(buf: IoctlBuffer, input: QpCreateIn, optional?: r
   }
   if (input.uhwOut !== undefined) {
     const x = input.uhwOut;
-    const f = mandatoryFlag(optional, "uhw_out");
-    if (x instanceof UserPtr) putAttr64(v, at, 4097, x.len, f, 0, x.addr);
-    else {
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "uhw_out");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 4097 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
       const len = x as number;
-      putAttr64(v, at, 4097, len, f, 0, buf.addr + p);
+      v.setUint32(at, 4097 | (len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       p += alignUp8(len);
     }
     at += 16;
@@ -506,30 +608,43 @@ export function encodeQpDestroy(buf: IoctlBuffer, input: QpDestroyIn, optional?:
   let extra = 0;
   {
     const x = input.resp ?? true;
-    if (!(x instanceof UserPtr)) extra += 8;
+    if (!isUserPtr(x)) extra += 8;
   }
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "QP.QP_DESTROY");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "QP.QP_DESTROY");
   const v = buf.view;
-  putHeader(v, n, 4, 1, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (4 << 16), true);
+  v.setUint32(4, 1 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
+    const at = 24;
     const x = input.handle;
-    const f = mandatoryFlag(optional, "handle");
-    putAttr(v, at, 0, 0, f, 0, x >>> 0, 0);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "handle");
+    v.setUint32(at, 0, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   {
+    const at = 40;
     const x = input.resp ?? true;
-    const f = mandatoryFlag(optional, "resp");
-    if (x instanceof UserPtr) putAttr64(v, at, 1, x.len, f, 0, x.addr);
-    else {
-      const len = 4;
-      putAttr64(v, at, 1, len, f, 0, buf.addr + p);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "resp");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 1 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
+      v.setUint32(at, 1 | (4 << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       p += 8;
     }
-    at += 16;
   }
   return p;
 }
@@ -600,28 +715,41 @@ export function encodeQpAttachCompCntr(buf: IoctlBuffer, input: QpAttachCompCntr
   let n = 3;
   let extra = 0;
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "QP.QP_ATTACH_COMP_CNTR");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "QP.QP_ATTACH_COMP_CNTR");
   const v = buf.view;
-  putHeader(v, n, 4, 2, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (4 << 16), true);
+  v.setUint32(4, 2 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
+    const at = 24;
     const x = input.handle;
-    const f = mandatoryFlag(optional, "handle");
-    putAttr(v, at, 0, 0, f, 0, x >>> 0, 0);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "handle");
+    v.setUint32(at, 0, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   {
+    const at = 40;
     const x = input.cntrHandle;
-    const f = mandatoryFlag(optional, "cntr_handle");
-    putAttr(v, at, 1, 0, f, 0, x >>> 0, 0);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "cntr_handle");
+    v.setUint32(at, 1, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   {
+    const at = 56;
     const x = input.opMask;
-    const f = mandatoryFlag(optional, "op_mask");
-    putAttr(v, at, 2, 4, f, 0, x >>> 0, 0);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "op_mask");
+    v.setUint32(at, 2 | (4 << 16), true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   return p;
 }

@@ -4,7 +4,7 @@
  * WQ (UVERBS_OBJECT_WQ): A work queue: a receive queue standing on its own, grouped with others in an RWQ_IND_TBL so that a QP can spread incoming traffic over them (RSS). Modifying a WQ goes through write() commands.
  */
 
-import { UserPtr, alignUp8, attrAt, attrDataS32, attrFlagsAt, attrIdAt, attrLenAt, attrPtr, mandatoryFlag, numAttrs, payload, putAttr, putAttr64, putAttrS32, putHeader, type IoctlBuffer } from '../../../runtime/ioctl-buffer.js';
+import { UserPtr, alignUp8, attrAt, attrDataS32, attrFlagsAt, attrIdAt, attrLenAt, attrPtr, isUserPtr, mandatoryFlag, numAttrs, payload, type IoctlBuffer } from '../../../runtime/ioctl-buffer.js';
 import { copyBytes } from '../../../runtime/codec.js';
 import { UVERBS_ATTR_F_VALID_OUTPUT } from '../../../runtime/wire.js';
 import { DRIVER_ID } from '../ids.js';
@@ -65,23 +65,23 @@ export function encodeWqCreate(buf: IoctlBuffer, input: WqCreateIn, optional?: r
   }
   {
     const x = input.respMaxWr ?? true;
-    if (!(x instanceof UserPtr)) extra += 8;
+    if (!isUserPtr(x)) extra += 8;
   }
   {
     const x = input.respMaxSge ?? true;
-    if (!(x instanceof UserPtr)) extra += 8;
+    if (!isUserPtr(x)) extra += 8;
   }
   {
     const x = input.respWqNum ?? true;
     if (x !== false) {
       n++;
-      if (!(x instanceof UserPtr)) extra += 8;
+      if (!isUserPtr(x)) extra += 8;
     }
   }
   if (input.uhwIn !== undefined) {
     n++;
     const x = input.uhwIn;
-    if (!(x instanceof UserPtr) && x.length > 8) extra += alignUp8(x.length);
+    if (!isUserPtr(x) && x.length > 8) extra += alignUp8(x.length);
   }
   if (input.uhwOut !== undefined) {
     n++;
@@ -89,83 +89,131 @@ export function encodeWqCreate(buf: IoctlBuffer, input: WqCreateIn, optional?: r
     if (typeof x === 'number') extra += alignUp8(x);
   }
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "WQ.WQ_CREATE");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "WQ.WQ_CREATE");
   const v = buf.view;
   const b = buf.bytes;
-  putHeader(v, n, 12, 0, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (12 << 16), true);
+  v.setUint32(4, 0 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
-    const f = mandatoryFlag(optional, "handle");
-    putAttr(v, at, 0, 0, f, 0, 0, 0);
-    at += 16;
+    const at = 24;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "handle");
+    v.setUint32(at, 0, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   {
+    const at = 40;
     const x = input.pdHandle;
-    const f = mandatoryFlag(optional, "pd_handle");
-    putAttr(v, at, 1, 0, f, 0, x >>> 0, 0);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "pd_handle");
+    v.setUint32(at, 1, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
   }
+  let at = 56;
   if (input.cqHandle !== undefined) {
     const x = input.cqHandle;
-    const f = mandatoryFlag(optional, "cq_handle");
-    putAttr(v, at, 2, 0, f, 0, x >>> 0, 0);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "cq_handle");
+    v.setUint32(at, 2, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
     at += 16;
   }
   {
     const x = input.userHandle;
-    const f = mandatoryFlag(optional, "user_handle");
-    putAttr64(v, at, 3, 8, f, 0, x);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "user_handle");
+    v.setUint32(at, 3 | (8 << 16), true);
+    v.setUint32(at + 4, f, true);
+    if (typeof x === 'number') {
+      v.setUint32(at + 8, x >>> 0, true);
+      v.setUint32(at + 12, Math.floor(x / 0x1_0000_0000) >>> 0, true);
+    } else v.setBigUint64(at + 8, BigInt.asUintN(64, x), true);
     at += 16;
   }
   {
     const x = input.type;
-    const f = mandatoryFlag(optional, "type");
-    putAttr64(v, at, 4, 8, f, 0, x);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "type");
+    v.setUint32(at, 4 | (8 << 16), true);
+    v.setUint32(at + 4, f, true);
+    if (typeof x === 'number') {
+      v.setUint32(at + 8, x >>> 0, true);
+      v.setUint32(at + 12, Math.floor(x / 0x1_0000_0000) >>> 0, true);
+    } else v.setBigUint64(at + 8, BigInt.asUintN(64, x), true);
     at += 16;
   }
   if (input.eventFd !== undefined) {
     const x = input.eventFd;
-    const f = mandatoryFlag(optional, "event_fd");
-    putAttrS32(v, at, 5, f, x);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "event_fd");
+    v.setUint32(at, 5, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, x < 0 ? 0xffffffff : 0, true);
     at += 16;
   }
   {
     const x = input.maxWr;
-    const f = mandatoryFlag(optional, "max_wr");
-    putAttr(v, at, 6, 4, f, 0, x >>> 0, 0);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "max_wr");
+    v.setUint32(at, 6 | (4 << 16), true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
     at += 16;
   }
   {
     const x = input.maxSge;
-    const f = mandatoryFlag(optional, "max_sge");
-    putAttr(v, at, 7, 4, f, 0, x >>> 0, 0);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "max_sge");
+    v.setUint32(at, 7 | (4 << 16), true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
     at += 16;
   }
   {
     const x = input.flags;
-    const f = mandatoryFlag(optional, "flags");
-    putAttr(v, at, 8, 4, f, 0, x >>> 0, 0);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "flags");
+    v.setUint32(at, 8 | (4 << 16), true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
     at += 16;
   }
   {
     const x = input.respMaxWr ?? true;
-    const f = mandatoryFlag(optional, "resp_max_wr");
-    if (x instanceof UserPtr) putAttr64(v, at, 9, x.len, f, 0, x.addr);
-    else {
-      const len = 4;
-      putAttr64(v, at, 9, len, f, 0, buf.addr + p);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "resp_max_wr");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 9 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
+      v.setUint32(at, 9 | (4 << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       p += 8;
     }
     at += 16;
   }
   {
     const x = input.respMaxSge ?? true;
-    const f = mandatoryFlag(optional, "resp_max_sge");
-    if (x instanceof UserPtr) putAttr64(v, at, 10, x.len, f, 0, x.addr);
-    else {
-      const len = 4;
-      putAttr64(v, at, 10, len, f, 0, buf.addr + p);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "resp_max_sge");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 10 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
+      v.setUint32(at, 10 | (4 << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       p += 8;
     }
     at += 16;
@@ -173,11 +221,17 @@ export function encodeWqCreate(buf: IoctlBuffer, input: WqCreateIn, optional?: r
   {
     const x = input.respWqNum ?? true;
     if (x !== false) {
-      const f = mandatoryFlag(optional, "resp_wq_num");
-      if (x instanceof UserPtr) putAttr64(v, at, 11, x.len, f, 0, x.addr);
-      else {
-        const len = 4;
-        putAttr64(v, at, 11, len, f, 0, buf.addr + p);
+      const f = optional === undefined ? 1 : mandatoryFlag(optional, "resp_wq_num");
+      if (isUserPtr(x)) {
+        v.setUint32(at, 11 | (x.len << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, x.addr >>> 0, true);
+        v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+      } else {
+        v.setUint32(at, 11 | (4 << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+        v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
         p += 8;
       }
       at += 16;
@@ -185,15 +239,25 @@ export function encodeWqCreate(buf: IoctlBuffer, input: WqCreateIn, optional?: r
   }
   if (input.uhwIn !== undefined) {
     const x = input.uhwIn;
-    const f = mandatoryFlag(optional, "uhw_in");
-    if (x instanceof UserPtr) putAttr64(v, at, 4096, x.len, f, 0, x.addr);
-    else {
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "uhw_in");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 4096 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
       const len = x.length;
       if (len <= 8) {
-        putAttr(v, at, 4096, len, f, 0, 0, 0);
+        v.setUint32(at, 4096 | (len << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, 0, true);
+        v.setUint32(at + 12, 0, true);
         b.set(x, at + 8);
       } else {
-        putAttr64(v, at, 4096, len, f, 0, buf.addr + p);
+        v.setUint32(at, 4096 | (len << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+        v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
         b.set(x, p);
         p += alignUp8(len);
       }
@@ -202,11 +266,18 @@ export function encodeWqCreate(buf: IoctlBuffer, input: WqCreateIn, optional?: r
   }
   if (input.uhwOut !== undefined) {
     const x = input.uhwOut;
-    const f = mandatoryFlag(optional, "uhw_out");
-    if (x instanceof UserPtr) putAttr64(v, at, 4097, x.len, f, 0, x.addr);
-    else {
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "uhw_out");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 4097 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
       const len = x as number;
-      putAttr64(v, at, 4097, len, f, 0, buf.addr + p);
+      v.setUint32(at, 4097 | (len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       p += alignUp8(len);
     }
     at += 16;
@@ -388,30 +459,43 @@ export function encodeWqDestroy(buf: IoctlBuffer, input: WqDestroyIn, optional?:
   let extra = 0;
   {
     const x = input.resp ?? true;
-    if (!(x instanceof UserPtr)) extra += 8;
+    if (!isUserPtr(x)) extra += 8;
   }
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "WQ.WQ_DESTROY");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "WQ.WQ_DESTROY");
   const v = buf.view;
-  putHeader(v, n, 12, 1, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (12 << 16), true);
+  v.setUint32(4, 1 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
+    const at = 24;
     const x = input.handle;
-    const f = mandatoryFlag(optional, "handle");
-    putAttr(v, at, 0, 0, f, 0, x >>> 0, 0);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "handle");
+    v.setUint32(at, 0, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   {
+    const at = 40;
     const x = input.resp ?? true;
-    const f = mandatoryFlag(optional, "resp");
-    if (x instanceof UserPtr) putAttr64(v, at, 1, x.len, f, 0, x.addr);
-    else {
-      const len = 4;
-      putAttr64(v, at, 1, len, f, 0, buf.addr + p);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "resp");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 1 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
+      v.setUint32(at, 1 | (4 << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       p += 8;
     }
-    at += 16;
   }
   return p;
 }

@@ -4,7 +4,7 @@
  * AH (UVERBS_OBJECT_AH): An address handle: the route to a remote port (LID or GID, service level, port) that UD sends use. The core ioctl ABI only destroys AHs; they are created with the write() command IB_USER_VERBS_CMD_CREATE_AH (directly or through INVOKE_WRITE).
  */
 
-import { alignUp8, attrAt, attrIdAt, mandatoryFlag, numAttrs, putAttr, putHeader, type IoctlBuffer } from '../../../runtime/ioctl-buffer.js';
+import { alignUp8, attrAt, attrIdAt, mandatoryFlag, numAttrs, type IoctlBuffer } from '../../../runtime/ioctl-buffer.js';
 import { DRIVER_ID } from '../ids.js';
 
 /** Input of AH.AH_DESTROY (UVERBS_METHOD_AH_DESTROY): Destroy an address handle, releasing its hold on its PD. */
@@ -22,16 +22,23 @@ export function encodeAhDestroy(buf: IoctlBuffer, input: AhDestroyIn, optional?:
   let n = 1;
   let extra = 0;
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "AH.AH_DESTROY");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "AH.AH_DESTROY");
   const v = buf.view;
-  putHeader(v, n, 6, 0, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (6 << 16), true);
+  v.setUint32(4, 0 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
+    const at = 24;
     const x = input.handle;
-    const f = mandatoryFlag(optional, "handle");
-    putAttr(v, at, 0, 0, f, 0, x >>> 0, 0);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "handle");
+    v.setUint32(at, 0, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   return p;
 }

@@ -4,7 +4,7 @@
  * ASYNC_EVENT (UVERBS_OBJECT_ASYNC_EVENT): An asynchronous event file: a read-only file from which user space reads (or polls for) ib_uverbs_async_event_desc records about errors and state changes of the device, its ports and objects. The first one a file creates becomes the file's default event file; a QP, CQ, SRQ or WQ may name another in its create action's event_fd. After the device goes away it still delivers a final device-fatal event before it ends.
  */
 
-import { alignUp8, attrAt, attrDataS32, attrIdAt, mandatoryFlag, numAttrs, putAttr, putHeader, type IoctlBuffer } from '../../../runtime/ioctl-buffer.js';
+import { alignUp8, attrAt, attrDataS32, attrIdAt, mandatoryFlag, numAttrs, type IoctlBuffer } from '../../../runtime/ioctl-buffer.js';
 import { DRIVER_ID } from '../ids.js';
 
 /** Input of ASYNC_EVENT.ASYNC_EVENT_ALLOC (UVERBS_METHOD_ASYNC_EVENT_ALLOC): Create an async event file and register it for the device's events. The legacy write() GET_CONTEXT command makes one implicitly; after the ioctl GET_CONTEXT, rdma-core calls this action instead. */
@@ -22,15 +22,22 @@ export function encodeAsyncEventAlloc(buf: IoctlBuffer, _input: AsyncEventAllocI
   let n = 1;
   let extra = 0;
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "ASYNC_EVENT.ASYNC_EVENT_ALLOC");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "ASYNC_EVENT.ASYNC_EVENT_ALLOC");
   const v = buf.view;
-  putHeader(v, n, 16, 0, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (16 << 16), true);
+  v.setUint32(4, 0 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
-    const f = mandatoryFlag(optional, "fd_handle");
-    putAttr(v, at, 0, 0, f, 0, 0, 0);
-    at += 16;
+    const at = 24;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "fd_handle");
+    v.setUint32(at, 0, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   return p;
 }

@@ -4,7 +4,7 @@
  * DEVICE (UVERBS_OBJECT_DEVICE): The device itself, as seen through an open uverbs file: it has no instances and no handle, and carries the actions that act on the file as a whole (create the context, query ports, GIDs and limits, list handles, run legacy write() commands).
  */
 
-import { UserPtr, alignUp8, attrAt, attrFlagsAt, attrIdAt, attrLenAt, attrPtr, mandatoryFlag, numAttrs, payload, putAttr, putAttr64, putHeader, type IoctlBuffer } from '../../../runtime/ioctl-buffer.js';
+import { UserPtr, alignUp8, attrAt, attrFlagsAt, attrIdAt, attrLenAt, attrPtr, isUserPtr, mandatoryFlag, numAttrs, payload, type IoctlBuffer } from '../../../runtime/ioctl-buffer.js';
 import { copyBytes, readArray } from '../../../runtime/codec.js';
 import { UVERBS_ATTR_F_VALID_OUTPUT } from '../../../runtime/wire.js';
 import { decodeIbUverbsQueryPortRespEx, decodeIbUverbsGidEntry, encodeMlx5IbAllocUcontextReqV2, decodeMlx5IbAllocUcontextReqV2, decodeMlx5IbAllocUcontextResp, decodeMlx5IbUapiQueryPort, type IbUverbsQueryPortRespEx, type IbUverbsGidEntry, type Mlx5IbAllocUcontextReqV2Init, type Mlx5IbAllocUcontextResp, type Mlx5IbUapiQueryPort } from '../structs.js';
@@ -39,7 +39,7 @@ export function encodeInvokeWrite(buf: IoctlBuffer, input: InvokeWriteIn, option
   if (input.coreIn !== undefined) {
     n++;
     const x = input.coreIn;
-    if (!(x instanceof UserPtr) && x.length > 8) extra += alignUp8(x.length);
+    if (!isUserPtr(x) && x.length > 8) extra += alignUp8(x.length);
   }
   if (input.coreOut !== undefined) {
     n++;
@@ -49,7 +49,7 @@ export function encodeInvokeWrite(buf: IoctlBuffer, input: InvokeWriteIn, option
   if (input.uhwIn !== undefined) {
     n++;
     const x = input.uhwIn;
-    if (!(x instanceof UserPtr) && x.length > 8) extra += alignUp8(x.length);
+    if (!isUserPtr(x) && x.length > 8) extra += alignUp8(x.length);
   }
   if (input.uhwOut !== undefined) {
     n++;
@@ -57,23 +57,38 @@ export function encodeInvokeWrite(buf: IoctlBuffer, input: InvokeWriteIn, option
     if (typeof x === 'number') extra += alignUp8(x);
   }
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "DEVICE.INVOKE_WRITE");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "DEVICE.INVOKE_WRITE");
   const v = buf.view;
   const b = buf.bytes;
-  putHeader(v, n, 0, 0, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (0 << 16), true);
+  v.setUint32(4, 0 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
+  let at = 24;
   if (input.coreIn !== undefined) {
     const x = input.coreIn;
-    const f = mandatoryFlag(optional, "core_in");
-    if (x instanceof UserPtr) putAttr64(v, at, 0, x.len, f, 0, x.addr);
-    else {
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "core_in");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 0 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
       const len = x.length;
       if (len <= 8) {
-        putAttr(v, at, 0, len, f, 0, 0, 0);
+        v.setUint32(at, 0 | (len << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, 0, true);
+        v.setUint32(at + 12, 0, true);
         b.set(x, at + 8);
       } else {
-        putAttr64(v, at, 0, len, f, 0, buf.addr + p);
+        v.setUint32(at, 0 | (len << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+        v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
         b.set(x, p);
         p += alignUp8(len);
       }
@@ -82,32 +97,54 @@ export function encodeInvokeWrite(buf: IoctlBuffer, input: InvokeWriteIn, option
   }
   if (input.coreOut !== undefined) {
     const x = input.coreOut;
-    const f = mandatoryFlag(optional, "core_out");
-    if (x instanceof UserPtr) putAttr64(v, at, 1, x.len, f, 0, x.addr);
-    else {
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "core_out");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 1 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
       const len = x as number;
-      putAttr64(v, at, 1, len, f, 0, buf.addr + p);
+      v.setUint32(at, 1 | (len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       p += alignUp8(len);
     }
     at += 16;
   }
   {
     const x = input.writeCmd;
-    const f = mandatoryFlag(optional, "write_cmd");
-    putAttr64(v, at, 2, 8, f, 0, x);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "write_cmd");
+    v.setUint32(at, 2 | (8 << 16), true);
+    v.setUint32(at + 4, f, true);
+    if (typeof x === 'number') {
+      v.setUint32(at + 8, x >>> 0, true);
+      v.setUint32(at + 12, Math.floor(x / 0x1_0000_0000) >>> 0, true);
+    } else v.setBigUint64(at + 8, BigInt.asUintN(64, x), true);
     at += 16;
   }
   if (input.uhwIn !== undefined) {
     const x = input.uhwIn;
-    const f = mandatoryFlag(optional, "uhw_in");
-    if (x instanceof UserPtr) putAttr64(v, at, 4096, x.len, f, 0, x.addr);
-    else {
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "uhw_in");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 4096 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
       const len = x.length;
       if (len <= 8) {
-        putAttr(v, at, 4096, len, f, 0, 0, 0);
+        v.setUint32(at, 4096 | (len << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, 0, true);
+        v.setUint32(at + 12, 0, true);
         b.set(x, at + 8);
       } else {
-        putAttr64(v, at, 4096, len, f, 0, buf.addr + p);
+        v.setUint32(at, 4096 | (len << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+        v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
         b.set(x, p);
         p += alignUp8(len);
       }
@@ -116,11 +153,18 @@ export function encodeInvokeWrite(buf: IoctlBuffer, input: InvokeWriteIn, option
   }
   if (input.uhwOut !== undefined) {
     const x = input.uhwOut;
-    const f = mandatoryFlag(optional, "uhw_out");
-    if (x instanceof UserPtr) putAttr64(v, at, 4097, x.len, f, 0, x.addr);
-    else {
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "uhw_out");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 4097 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
       const len = x as number;
-      putAttr64(v, at, 4097, len, f, 0, buf.addr + p);
+      v.setUint32(at, 4097 | (len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       p += alignUp8(len);
     }
     at += 16;
@@ -233,7 +277,7 @@ export function encodeInfoHandles(buf: IoctlBuffer, input: InfoHandlesIn, option
     const x = input.totalHandles ?? true;
     if (x !== false) {
       n++;
-      if (!(x instanceof UserPtr)) extra += 8;
+      if (!isUserPtr(x)) extra += 8;
     }
   }
   if (input.handlesList !== undefined) {
@@ -242,25 +286,41 @@ export function encodeInfoHandles(buf: IoctlBuffer, input: InfoHandlesIn, option
     if (typeof x === 'number') extra += alignUp8(x * 4);
   }
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "DEVICE.INFO_HANDLES");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "DEVICE.INFO_HANDLES");
   const v = buf.view;
-  putHeader(v, n, 0, 1, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (0 << 16), true);
+  v.setUint32(4, 1 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
+    const at = 24;
     const x = input.objectId;
-    const f = mandatoryFlag(optional, "object_id");
-    putAttr64(v, at, 0, 8, f, 0, x);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "object_id");
+    v.setUint32(at, 0 | (8 << 16), true);
+    v.setUint32(at + 4, f, true);
+    if (typeof x === 'number') {
+      v.setUint32(at + 8, x >>> 0, true);
+      v.setUint32(at + 12, Math.floor(x / 0x1_0000_0000) >>> 0, true);
+    } else v.setBigUint64(at + 8, BigInt.asUintN(64, x), true);
   }
+  let at = 40;
   {
     const x = input.totalHandles ?? true;
     if (x !== false) {
-      const f = mandatoryFlag(optional, "total_handles");
-      if (x instanceof UserPtr) putAttr64(v, at, 1, x.len, f, 0, x.addr);
-      else {
-        const len = 4;
-        putAttr64(v, at, 1, len, f, 0, buf.addr + p);
+      const f = optional === undefined ? 1 : mandatoryFlag(optional, "total_handles");
+      if (isUserPtr(x)) {
+        v.setUint32(at, 1 | (x.len << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, x.addr >>> 0, true);
+        v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+      } else {
+        v.setUint32(at, 1 | (4 << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+        v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
         p += 8;
       }
       at += 16;
@@ -268,11 +328,18 @@ export function encodeInfoHandles(buf: IoctlBuffer, input: InfoHandlesIn, option
   }
   if (input.handlesList !== undefined) {
     const x = input.handlesList;
-    const f = mandatoryFlag(optional, "handles_list");
-    if (x instanceof UserPtr) putAttr64(v, at, 2, x.len, f, 0, x.addr);
-    else {
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "handles_list");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 2 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
       const len = x * 4 as number;
-      putAttr64(v, at, 2, len, f, 0, buf.addr + p);
+      v.setUint32(at, 2 | (len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       p += alignUp8(len);
     }
     at += 16;
@@ -363,30 +430,45 @@ export function encodeQueryPort(buf: IoctlBuffer, input: QueryPortIn, optional?:
   let extra = 0;
   {
     const x = input.resp ?? true;
-    if (!(x instanceof UserPtr)) extra += 48;
+    if (!isUserPtr(x)) extra += 48;
   }
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "DEVICE.QUERY_PORT");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "DEVICE.QUERY_PORT");
   const v = buf.view;
-  putHeader(v, n, 0, 2, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (0 << 16), true);
+  v.setUint32(4, 2 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
+    const at = 24;
     const x = input.portNum;
-    const f = mandatoryFlag(optional, "port_num");
-    putAttr64(v, at, 0, 8, f, 0, x);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "port_num");
+    v.setUint32(at, 0 | (8 << 16), true);
+    v.setUint32(at + 4, f, true);
+    if (typeof x === 'number') {
+      v.setUint32(at + 8, x >>> 0, true);
+      v.setUint32(at + 12, Math.floor(x / 0x1_0000_0000) >>> 0, true);
+    } else v.setBigUint64(at + 8, BigInt.asUintN(64, x), true);
   }
   {
+    const at = 40;
     const x = input.resp ?? true;
-    const f = mandatoryFlag(optional, "resp");
-    if (x instanceof UserPtr) putAttr64(v, at, 1, x.len, f, 0, x.addr);
-    else {
-      const len = 48;
-      putAttr64(v, at, 1, len, f, 0, buf.addr + p);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "resp");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 1 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
+      v.setUint32(at, 1 | (48 << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       p += 48;
     }
-    at += 16;
   }
   return p;
 }
@@ -470,47 +552,58 @@ export function encodeGetContext(buf: IoctlBuffer, input: GetContextIn, optional
     const x = input.numCompVectors ?? true;
     if (x !== false) {
       n++;
-      if (!(x instanceof UserPtr)) extra += 8;
+      if (!isUserPtr(x)) extra += 8;
     }
   }
   {
     const x = input.coreSupport ?? true;
     if (x !== false) {
       n++;
-      if (!(x instanceof UserPtr)) extra += 8;
+      if (!isUserPtr(x)) extra += 8;
     }
   }
   if (input.fdArr !== undefined) {
     n++;
     const x = input.fdArr;
-    if (!(x instanceof UserPtr) && x.length * 4 > 8) extra += alignUp8(x.length * 4);
+    if (!isUserPtr(x) && x.length * 4 > 8) extra += alignUp8(x.length * 4);
   }
   if (input.uhwIn !== undefined) {
     n++;
     const x = input.uhwIn;
-    if (!(x instanceof UserPtr)) extra += 32;
+    if (!isUserPtr(x)) extra += 32;
   }
   {
     const x = input.uhwOut ?? true;
     if (x !== false) {
       n++;
-      if (!(x instanceof UserPtr)) extra += 72;
+      if (!isUserPtr(x)) extra += 72;
     }
   }
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "DEVICE.GET_CONTEXT");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "DEVICE.GET_CONTEXT");
   const v = buf.view;
-  putHeader(v, n, 0, 3, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (0 << 16), true);
+  v.setUint32(4, 3 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
+  let at = 24;
   {
     const x = input.numCompVectors ?? true;
     if (x !== false) {
-      const f = mandatoryFlag(optional, "num_comp_vectors");
-      if (x instanceof UserPtr) putAttr64(v, at, 0, x.len, f, 0, x.addr);
-      else {
-        const len = 4;
-        putAttr64(v, at, 0, len, f, 0, buf.addr + p);
+      const f = optional === undefined ? 1 : mandatoryFlag(optional, "num_comp_vectors");
+      if (isUserPtr(x)) {
+        v.setUint32(at, 0 | (x.len << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, x.addr >>> 0, true);
+        v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+      } else {
+        v.setUint32(at, 0 | (4 << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+        v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
         p += 8;
       }
       at += 16;
@@ -519,11 +612,17 @@ export function encodeGetContext(buf: IoctlBuffer, input: GetContextIn, optional
   {
     const x = input.coreSupport ?? true;
     if (x !== false) {
-      const f = mandatoryFlag(optional, "core_support");
-      if (x instanceof UserPtr) putAttr64(v, at, 1, x.len, f, 0, x.addr);
-      else {
-        const len = 8;
-        putAttr64(v, at, 1, len, f, 0, buf.addr + p);
+      const f = optional === undefined ? 1 : mandatoryFlag(optional, "core_support");
+      if (isUserPtr(x)) {
+        v.setUint32(at, 1 | (x.len << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, x.addr >>> 0, true);
+        v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+      } else {
+        v.setUint32(at, 1 | (8 << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+        v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
         p += 8;
       }
       at += 16;
@@ -531,15 +630,25 @@ export function encodeGetContext(buf: IoctlBuffer, input: GetContextIn, optional
   }
   if (input.fdArr !== undefined) {
     const x = input.fdArr;
-    const f = mandatoryFlag(optional, "fd_arr");
-    if (x instanceof UserPtr) putAttr64(v, at, 2, x.len, f, 0, x.addr);
-    else {
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "fd_arr");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 2 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
       const len = x.length * 4;
       if (len <= 8) {
-        putAttr(v, at, 2, len, f, 0, 0, 0);
+        v.setUint32(at, 2 | (len << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, 0, true);
+        v.setUint32(at + 12, 0, true);
         for (let i = 0; i < x.length; i++) { v.setInt32(at + 8 + i * 4, x[i]!, true); }
       } else {
-        putAttr64(v, at, 2, len, f, 0, buf.addr + p);
+        v.setUint32(at, 2 | (len << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+        v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
         for (let i = 0; i < x.length; i++) { v.setInt32(p + i * 4, x[i]!, true); }
         p += alignUp8(len);
       }
@@ -548,11 +657,18 @@ export function encodeGetContext(buf: IoctlBuffer, input: GetContextIn, optional
   }
   if (input.uhwIn !== undefined) {
     const x = input.uhwIn;
-    const f = mandatoryFlag(optional, "uhw_in");
-    if (x instanceof UserPtr) putAttr64(v, at, 4096, x.len, f, 0, x.addr);
-    else {
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "uhw_in");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 4096 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
       const len = 32;
-      putAttr64(v, at, 4096, len, f, 0, buf.addr + p);
+      v.setUint32(at, 4096 | (len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       encodeMlx5IbAllocUcontextReqV2(v, p, x);
       p += alignUp8(len);
     }
@@ -561,11 +677,17 @@ export function encodeGetContext(buf: IoctlBuffer, input: GetContextIn, optional
   {
     const x = input.uhwOut ?? true;
     if (x !== false) {
-      const f = mandatoryFlag(optional, "uhw_out");
-      if (x instanceof UserPtr) putAttr64(v, at, 4097, x.len, f, 0, x.addr);
-      else {
-        const len = 72;
-        putAttr64(v, at, 4097, len, f, 0, buf.addr + p);
+      const f = optional === undefined ? 1 : mandatoryFlag(optional, "uhw_out");
+      if (isUserPtr(x)) {
+        v.setUint32(at, 4097 | (x.len << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, x.addr >>> 0, true);
+        v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+      } else {
+        v.setUint32(at, 4097 | (72 << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+        v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
         p += 72;
       }
       at += 16;
@@ -692,34 +814,45 @@ export function encodeQueryContext(buf: IoctlBuffer, input: QueryContextIn, opti
     const x = input.numCompVectors ?? true;
     if (x !== false) {
       n++;
-      if (!(x instanceof UserPtr)) extra += 8;
+      if (!isUserPtr(x)) extra += 8;
     }
   }
   {
     const x = input.coreSupport ?? true;
     if (x !== false) {
       n++;
-      if (!(x instanceof UserPtr)) extra += 8;
+      if (!isUserPtr(x)) extra += 8;
     }
   }
   {
     const x = input.respUctx ?? true;
-    if (!(x instanceof UserPtr)) extra += 72;
+    if (!isUserPtr(x)) extra += 72;
   }
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "DEVICE.QUERY_CONTEXT");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "DEVICE.QUERY_CONTEXT");
   const v = buf.view;
-  putHeader(v, n, 0, 4, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (0 << 16), true);
+  v.setUint32(4, 4 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
+  let at = 24;
   {
     const x = input.numCompVectors ?? true;
     if (x !== false) {
-      const f = mandatoryFlag(optional, "num_comp_vectors");
-      if (x instanceof UserPtr) putAttr64(v, at, 0, x.len, f, 0, x.addr);
-      else {
-        const len = 4;
-        putAttr64(v, at, 0, len, f, 0, buf.addr + p);
+      const f = optional === undefined ? 1 : mandatoryFlag(optional, "num_comp_vectors");
+      if (isUserPtr(x)) {
+        v.setUint32(at, 0 | (x.len << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, x.addr >>> 0, true);
+        v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+      } else {
+        v.setUint32(at, 0 | (4 << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+        v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
         p += 8;
       }
       at += 16;
@@ -728,11 +861,17 @@ export function encodeQueryContext(buf: IoctlBuffer, input: QueryContextIn, opti
   {
     const x = input.coreSupport ?? true;
     if (x !== false) {
-      const f = mandatoryFlag(optional, "core_support");
-      if (x instanceof UserPtr) putAttr64(v, at, 1, x.len, f, 0, x.addr);
-      else {
-        const len = 8;
-        putAttr64(v, at, 1, len, f, 0, buf.addr + p);
+      const f = optional === undefined ? 1 : mandatoryFlag(optional, "core_support");
+      if (isUserPtr(x)) {
+        v.setUint32(at, 1 | (x.len << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, x.addr >>> 0, true);
+        v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+      } else {
+        v.setUint32(at, 1 | (8 << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+        v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
         p += 8;
       }
       at += 16;
@@ -740,11 +879,17 @@ export function encodeQueryContext(buf: IoctlBuffer, input: QueryContextIn, opti
   }
   {
     const x = input.respUctx ?? true;
-    const f = mandatoryFlag(optional, "resp_uctx");
-    if (x instanceof UserPtr) putAttr64(v, at, 4096, x.len, f, 0, x.addr);
-    else {
-      const len = 72;
-      putAttr64(v, at, 4096, len, f, 0, buf.addr + p);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "resp_uctx");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 4096 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
+      v.setUint32(at, 4096 | (72 << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       p += 72;
     }
     at += 16;
@@ -859,44 +1004,70 @@ export function encodeQueryGidTable(buf: IoctlBuffer, input: QueryGidTableIn, op
   }
   {
     const x = input.respNumEntries ?? true;
-    if (!(x instanceof UserPtr)) extra += 8;
+    if (!isUserPtr(x)) extra += 8;
   }
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "DEVICE.QUERY_GID_TABLE");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "DEVICE.QUERY_GID_TABLE");
   const v = buf.view;
-  putHeader(v, n, 0, 5, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (0 << 16), true);
+  v.setUint32(4, 5 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
+    const at = 24;
     const x = input.entrySize;
-    const f = mandatoryFlag(optional, "entry_size");
-    putAttr64(v, at, 0, 8, f, 0, x);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "entry_size");
+    v.setUint32(at, 0 | (8 << 16), true);
+    v.setUint32(at + 4, f, true);
+    if (typeof x === 'number') {
+      v.setUint32(at + 8, x >>> 0, true);
+      v.setUint32(at + 12, Math.floor(x / 0x1_0000_0000) >>> 0, true);
+    } else v.setBigUint64(at + 8, BigInt.asUintN(64, x), true);
   }
+  let at = 40;
   if (input.flags !== undefined) {
     const x = input.flags;
-    const f = mandatoryFlag(optional, "flags");
-    putAttr(v, at, 1, 4, f, 0, x >>> 0, 0);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "flags");
+    v.setUint32(at, 1 | (4 << 16), true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
     at += 16;
   }
   {
     const x = input.respEntries;
-    const f = mandatoryFlag(optional, "resp_entries");
-    if (x instanceof UserPtr) putAttr64(v, at, 2, x.len, f, 0, x.addr);
-    else {
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "resp_entries");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 2 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
       const len = x * 32 as number;
-      putAttr64(v, at, 2, len, f, 0, buf.addr + p);
+      v.setUint32(at, 2 | (len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       p += alignUp8(len);
     }
     at += 16;
   }
   {
     const x = input.respNumEntries ?? true;
-    const f = mandatoryFlag(optional, "resp_num_entries");
-    if (x instanceof UserPtr) putAttr64(v, at, 3, x.len, f, 0, x.addr);
-    else {
-      const len = 8;
-      putAttr64(v, at, 3, len, f, 0, buf.addr + p);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "resp_num_entries");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 3 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
+      v.setUint32(at, 3 | (8 << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       p += 8;
     }
     at += 16;
@@ -997,42 +1168,65 @@ export function encodeQueryGidEntry(buf: IoctlBuffer, input: QueryGidEntryIn, op
   let extra = 0;
   {
     const x = input.respEntry ?? true;
-    if (!(x instanceof UserPtr)) extra += 32;
+    if (!isUserPtr(x)) extra += 32;
   }
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "DEVICE.QUERY_GID_ENTRY");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "DEVICE.QUERY_GID_ENTRY");
   const v = buf.view;
-  putHeader(v, n, 0, 6, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (0 << 16), true);
+  v.setUint32(4, 6 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
+    const at = 24;
     const x = input.port;
-    const f = mandatoryFlag(optional, "port");
-    putAttr64(v, at, 0, 8, f, 0, x);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "port");
+    v.setUint32(at, 0 | (8 << 16), true);
+    v.setUint32(at + 4, f, true);
+    if (typeof x === 'number') {
+      v.setUint32(at + 8, x >>> 0, true);
+      v.setUint32(at + 12, Math.floor(x / 0x1_0000_0000) >>> 0, true);
+    } else v.setBigUint64(at + 8, BigInt.asUintN(64, x), true);
   }
   {
+    const at = 40;
     const x = input.gidIndex;
-    const f = mandatoryFlag(optional, "gid_index");
-    putAttr64(v, at, 1, 8, f, 0, x);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "gid_index");
+    v.setUint32(at, 1 | (8 << 16), true);
+    v.setUint32(at + 4, f, true);
+    if (typeof x === 'number') {
+      v.setUint32(at + 8, x >>> 0, true);
+      v.setUint32(at + 12, Math.floor(x / 0x1_0000_0000) >>> 0, true);
+    } else v.setBigUint64(at + 8, BigInt.asUintN(64, x), true);
   }
   {
+    const at = 56;
     const x = input.flags;
-    const f = mandatoryFlag(optional, "flags");
-    putAttr(v, at, 2, 4, f, 0, x >>> 0, 0);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "flags");
+    v.setUint32(at, 2 | (4 << 16), true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   {
+    const at = 72;
     const x = input.respEntry ?? true;
-    const f = mandatoryFlag(optional, "resp_entry");
-    if (x instanceof UserPtr) putAttr64(v, at, 3, x.len, f, 0, x.addr);
-    else {
-      const len = 32;
-      putAttr64(v, at, 3, len, f, 0, buf.addr + p);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "resp_entry");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 3 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
+      v.setUint32(at, 3 | (32 << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       p += 32;
     }
-    at += 16;
   }
   return p;
 }
@@ -1114,30 +1308,45 @@ export function encodeQueryPortSpeed(buf: IoctlBuffer, input: QueryPortSpeedIn, 
   let extra = 0;
   {
     const x = input.resp ?? true;
-    if (!(x instanceof UserPtr)) extra += 8;
+    if (!isUserPtr(x)) extra += 8;
   }
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "DEVICE.QUERY_PORT_SPEED");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "DEVICE.QUERY_PORT_SPEED");
   const v = buf.view;
-  putHeader(v, n, 0, 7, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (0 << 16), true);
+  v.setUint32(4, 7 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
+    const at = 24;
     const x = input.portNum;
-    const f = mandatoryFlag(optional, "port_num");
-    putAttr64(v, at, 0, 8, f, 0, x);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "port_num");
+    v.setUint32(at, 0 | (8 << 16), true);
+    v.setUint32(at + 4, f, true);
+    if (typeof x === 'number') {
+      v.setUint32(at + 8, x >>> 0, true);
+      v.setUint32(at + 12, Math.floor(x / 0x1_0000_0000) >>> 0, true);
+    } else v.setBigUint64(at + 8, BigInt.asUintN(64, x), true);
   }
   {
+    const at = 40;
     const x = input.resp ?? true;
-    const f = mandatoryFlag(optional, "resp");
-    if (x instanceof UserPtr) putAttr64(v, at, 1, x.len, f, 0, x.addr);
-    else {
-      const len = 8;
-      putAttr64(v, at, 1, len, f, 0, buf.addr + p);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "resp");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 1 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
+      v.setUint32(at, 1 | (8 << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       p += 8;
     }
-    at += 16;
   }
   return p;
 }
@@ -1217,37 +1426,48 @@ export function encodeQueryCompCntrCaps(buf: IoctlBuffer, input: QueryCompCntrCa
     const x = input.maxCounters ?? true;
     if (x !== false) {
       n++;
-      if (!(x instanceof UserPtr)) extra += 8;
+      if (!isUserPtr(x)) extra += 8;
     }
   }
   {
     const x = input.maxValue ?? true;
     if (x !== false) {
       n++;
-      if (!(x instanceof UserPtr)) extra += 8;
+      if (!isUserPtr(x)) extra += 8;
     }
   }
   {
     const x = input.supportedQpAttachOps ?? true;
     if (x !== false) {
       n++;
-      if (!(x instanceof UserPtr)) extra += 8;
+      if (!isUserPtr(x)) extra += 8;
     }
   }
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "DEVICE.QUERY_COMP_CNTR_CAPS");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "DEVICE.QUERY_COMP_CNTR_CAPS");
   const v = buf.view;
-  putHeader(v, n, 0, 8, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (0 << 16), true);
+  v.setUint32(4, 8 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
+  let at = 24;
   {
     const x = input.maxCounters ?? true;
     if (x !== false) {
-      const f = mandatoryFlag(optional, "max_counters");
-      if (x instanceof UserPtr) putAttr64(v, at, 0, x.len, f, 0, x.addr);
-      else {
-        const len = 4;
-        putAttr64(v, at, 0, len, f, 0, buf.addr + p);
+      const f = optional === undefined ? 1 : mandatoryFlag(optional, "max_counters");
+      if (isUserPtr(x)) {
+        v.setUint32(at, 0 | (x.len << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, x.addr >>> 0, true);
+        v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+      } else {
+        v.setUint32(at, 0 | (4 << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+        v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
         p += 8;
       }
       at += 16;
@@ -1256,11 +1476,17 @@ export function encodeQueryCompCntrCaps(buf: IoctlBuffer, input: QueryCompCntrCa
   {
     const x = input.maxValue ?? true;
     if (x !== false) {
-      const f = mandatoryFlag(optional, "max_value");
-      if (x instanceof UserPtr) putAttr64(v, at, 1, x.len, f, 0, x.addr);
-      else {
-        const len = 8;
-        putAttr64(v, at, 1, len, f, 0, buf.addr + p);
+      const f = optional === undefined ? 1 : mandatoryFlag(optional, "max_value");
+      if (isUserPtr(x)) {
+        v.setUint32(at, 1 | (x.len << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, x.addr >>> 0, true);
+        v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+      } else {
+        v.setUint32(at, 1 | (8 << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+        v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
         p += 8;
       }
       at += 16;
@@ -1269,11 +1495,17 @@ export function encodeQueryCompCntrCaps(buf: IoctlBuffer, input: QueryCompCntrCa
   {
     const x = input.supportedQpAttachOps ?? true;
     if (x !== false) {
-      const f = mandatoryFlag(optional, "supported_qp_attach_ops");
-      if (x instanceof UserPtr) putAttr64(v, at, 2, x.len, f, 0, x.addr);
-      else {
-        const len = 4;
-        putAttr64(v, at, 2, len, f, 0, buf.addr + p);
+      const f = optional === undefined ? 1 : mandatoryFlag(optional, "supported_qp_attach_ops");
+      if (isUserPtr(x)) {
+        v.setUint32(at, 2 | (x.len << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, x.addr >>> 0, true);
+        v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+      } else {
+        v.setUint32(at, 2 | (4 << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+        v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
         p += 8;
       }
       at += 16;
@@ -1376,30 +1608,43 @@ export function encodeMlx5QueryPort(buf: IoctlBuffer, input: Mlx5QueryPortIn, op
   let extra = 0;
   {
     const x = input.resp ?? true;
-    if (!(x instanceof UserPtr)) extra += 40;
+    if (!isUserPtr(x)) extra += 40;
   }
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "DEVICE.MLX5_QUERY_PORT");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "DEVICE.MLX5_QUERY_PORT");
   const v = buf.view;
-  putHeader(v, n, 0, 4096, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (0 << 16), true);
+  v.setUint32(4, 4096 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
+    const at = 24;
     const x = input.portNum;
-    const f = mandatoryFlag(optional, "port_num");
-    putAttr(v, at, 4096, 4, f, 0, x >>> 0, 0);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "port_num");
+    v.setUint32(at, 4096 | (4 << 16), true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   {
+    const at = 40;
     const x = input.resp ?? true;
-    const f = mandatoryFlag(optional, "resp");
-    if (x instanceof UserPtr) putAttr64(v, at, 4097, x.len, f, 0, x.addr);
-    else {
-      const len = 40;
-      putAttr64(v, at, 4097, len, f, 0, buf.addr + p);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "resp");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 4097 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
+      v.setUint32(at, 4097 | (40 << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       p += 40;
     }
-    at += 16;
   }
   return p;
 }
@@ -1476,21 +1721,32 @@ export function encodeGetDataDirectSysfsPath(buf: IoctlBuffer, input: GetDataDir
     if (typeof x === 'number') extra += alignUp8(x);
   }
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "DEVICE.GET_DATA_DIRECT_SYSFS_PATH");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "DEVICE.GET_DATA_DIRECT_SYSFS_PATH");
   const v = buf.view;
-  putHeader(v, n, 0, 4097, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (0 << 16), true);
+  v.setUint32(4, 4097 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
+    const at = 24;
     const x = input.path;
-    const f = mandatoryFlag(optional, "path");
-    if (x instanceof UserPtr) putAttr64(v, at, 4096, x.len, f, 0, x.addr);
-    else {
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "path");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 4096 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
       const len = x as number;
-      putAttr64(v, at, 4096, len, f, 0, buf.addr + p);
+      v.setUint32(at, 4096 | (len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       p += alignUp8(len);
     }
-    at += 16;
   }
   return p;
 }

@@ -4,7 +4,7 @@
  * DEVX (MLX5_IB_OBJECT_DEVX): DEVX, direct access to the mlx5 firmware command interface: a group of global actions with no instances (DECLARE_UVERBS_GLOBAL_METHODS) that pass raw PRM commands through, map user indexes to device indexes and subscribe to device events. Most need a context opened with a DEVX user id (uid). The type exists only when the device reports log_max_uctx; elsewhere its actions answer EPROTONOSUPPORT.
  */
 
-import { UserPtr, alignUp8, attrAt, attrDataS32, attrIdAt, attrLenAt, attrPtr, mandatoryFlag, numAttrs, payload, putAttr, putAttr64, putAttrS32, putHeader, type IoctlBuffer } from '../../../runtime/ioctl-buffer.js';
+import { UserPtr, alignUp8, attrAt, attrDataS32, attrIdAt, attrLenAt, attrPtr, isUserPtr, mandatoryFlag, numAttrs, payload, type IoctlBuffer } from '../../../runtime/ioctl-buffer.js';
 import { copyBytes, readArray } from '../../../runtime/codec.js';
 import { DRIVER_ID } from '../ids.js';
 
@@ -28,46 +28,67 @@ export function encodeDevxOther(buf: IoctlBuffer, input: DevxOtherIn, optional?:
   let extra = 0;
   {
     const x = input.cmdIn;
-    if (!(x instanceof UserPtr) && x.length > 8) extra += alignUp8(x.length);
+    if (!isUserPtr(x) && x.length > 8) extra += alignUp8(x.length);
   }
   {
     const x = input.cmdOut;
     if (typeof x === 'number') extra += alignUp8(x);
   }
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "DEVX.DEVX_OTHER");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "DEVX.DEVX_OTHER");
   const v = buf.view;
   const b = buf.bytes;
-  putHeader(v, n, 4096, 4096, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (4096 << 16), true);
+  v.setUint32(4, 4096 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
+    const at = 24;
     const x = input.cmdIn;
-    const f = mandatoryFlag(optional, "cmd_in");
-    if (x instanceof UserPtr) putAttr64(v, at, 4096, x.len, f, 0, x.addr);
-    else {
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "cmd_in");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 4096 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
       const len = x.length;
       if (len <= 8) {
-        putAttr(v, at, 4096, len, f, 0, 0, 0);
+        v.setUint32(at, 4096 | (len << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, 0, true);
+        v.setUint32(at + 12, 0, true);
         b.set(x, at + 8);
       } else {
-        putAttr64(v, at, 4096, len, f, 0, buf.addr + p);
+        v.setUint32(at, 4096 | (len << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+        v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
         b.set(x, p);
         p += alignUp8(len);
       }
     }
-    at += 16;
   }
   {
+    const at = 40;
     const x = input.cmdOut;
-    const f = mandatoryFlag(optional, "cmd_out");
-    if (x instanceof UserPtr) putAttr64(v, at, 4097, x.len, f, 0, x.addr);
-    else {
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "cmd_out");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 4097 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
       const len = x as number;
-      putAttr64(v, at, 4097, len, f, 0, buf.addr + p);
+      v.setUint32(at, 4097 | (len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       p += alignUp8(len);
     }
-    at += 16;
   }
   return p;
 }
@@ -144,30 +165,43 @@ export function encodeDevxQueryUar(buf: IoctlBuffer, input: DevxQueryUarIn, opti
   let extra = 0;
   {
     const x = input.devIdx ?? true;
-    if (!(x instanceof UserPtr)) extra += 8;
+    if (!isUserPtr(x)) extra += 8;
   }
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "DEVX.DEVX_QUERY_UAR");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "DEVX.DEVX_QUERY_UAR");
   const v = buf.view;
-  putHeader(v, n, 4096, 4097, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (4096 << 16), true);
+  v.setUint32(4, 4097 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
+    const at = 24;
     const x = input.userIdx;
-    const f = mandatoryFlag(optional, "user_idx");
-    putAttr(v, at, 4096, 4, f, 0, x >>> 0, 0);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "user_idx");
+    v.setUint32(at, 4096 | (4 << 16), true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   {
+    const at = 40;
     const x = input.devIdx ?? true;
-    const f = mandatoryFlag(optional, "dev_idx");
-    if (x instanceof UserPtr) putAttr64(v, at, 4097, x.len, f, 0, x.addr);
-    else {
-      const len = 4;
-      putAttr64(v, at, 4097, len, f, 0, buf.addr + p);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "dev_idx");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 4097 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
+      v.setUint32(at, 4097 | (4 << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       p += 8;
     }
-    at += 16;
   }
   return p;
 }
@@ -243,30 +277,43 @@ export function encodeDevxQueryEqn(buf: IoctlBuffer, input: DevxQueryEqnIn, opti
   let extra = 0;
   {
     const x = input.devEqn ?? true;
-    if (!(x instanceof UserPtr)) extra += 8;
+    if (!isUserPtr(x)) extra += 8;
   }
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "DEVX.DEVX_QUERY_EQN");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "DEVX.DEVX_QUERY_EQN");
   const v = buf.view;
-  putHeader(v, n, 4096, 4098, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (4096 << 16), true);
+  v.setUint32(4, 4098 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
+    const at = 24;
     const x = input.userVec;
-    const f = mandatoryFlag(optional, "user_vec");
-    putAttr(v, at, 4096, 4, f, 0, x >>> 0, 0);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "user_vec");
+    v.setUint32(at, 4096 | (4 << 16), true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   {
+    const at = 40;
     const x = input.devEqn ?? true;
-    const f = mandatoryFlag(optional, "dev_eqn");
-    if (x instanceof UserPtr) putAttr64(v, at, 4097, x.len, f, 0, x.addr);
-    else {
-      const len = 4;
-      putAttr64(v, at, 4097, len, f, 0, buf.addr + p);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "dev_eqn");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 4097 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
+      v.setUint32(at, 4097 | (4 << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       p += 8;
     }
-    at += 16;
   }
   return p;
 }
@@ -349,7 +396,7 @@ export function encodeDevxSubscribeEvent(buf: IoctlBuffer, input: DevxSubscribeE
   }
   {
     const x = input.typeNumList;
-    if (!(x instanceof UserPtr) && x.length * 2 > 8) extra += alignUp8(x.length * 2);
+    if (!isUserPtr(x) && x.length * 2 > 8) extra += alignUp8(x.length * 2);
   }
   if (input.fdNum !== undefined) {
     n++;
@@ -358,34 +405,55 @@ export function encodeDevxSubscribeEvent(buf: IoctlBuffer, input: DevxSubscribeE
     n++;
   }
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "DEVX.DEVX_SUBSCRIBE_EVENT");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "DEVX.DEVX_SUBSCRIBE_EVENT");
   const v = buf.view;
-  putHeader(v, n, 4096, 4099, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (4096 << 16), true);
+  v.setUint32(4, 4099 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
+    const at = 24;
     const x = input.fdHandle;
-    const f = mandatoryFlag(optional, "fd_handle");
-    putAttrS32(v, at, 4096, f, x);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "fd_handle");
+    v.setUint32(at, 4096, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, x < 0 ? 0xffffffff : 0, true);
   }
+  let at = 40;
   if (input.objHandle !== undefined) {
     const x = input.objHandle;
-    const f = mandatoryFlag(optional, "obj_handle");
-    putAttr(v, at, 4097, 0, f, 0, x >>> 0, 0);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "obj_handle");
+    v.setUint32(at, 4097, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
     at += 16;
   }
   {
     const x = input.typeNumList;
-    const f = mandatoryFlag(optional, "type_num_list");
-    if (x instanceof UserPtr) putAttr64(v, at, 4098, x.len, f, 0, x.addr);
-    else {
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "type_num_list");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 4098 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
       const len = x.length * 2;
       if (len <= 8) {
-        putAttr(v, at, 4098, len, f, 0, 0, 0);
+        v.setUint32(at, 4098 | (len << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, 0, true);
+        v.setUint32(at + 12, 0, true);
         for (let i = 0; i < x.length; i++) { v.setUint16(at + 8 + i * 2, x[i]!, true); }
       } else {
-        putAttr64(v, at, 4098, len, f, 0, buf.addr + p);
+        v.setUint32(at, 4098 | (len << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+        v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
         for (let i = 0; i < x.length; i++) { v.setUint16(p + i * 2, x[i]!, true); }
         p += alignUp8(len);
       }
@@ -394,14 +462,22 @@ export function encodeDevxSubscribeEvent(buf: IoctlBuffer, input: DevxSubscribeE
   }
   if (input.fdNum !== undefined) {
     const x = input.fdNum;
-    const f = mandatoryFlag(optional, "fd_num");
-    putAttr(v, at, 4099, 4, f, 0, x >>> 0, 0);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "fd_num");
+    v.setUint32(at, 4099 | (4 << 16), true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
     at += 16;
   }
   if (input.cookie !== undefined) {
     const x = input.cookie;
-    const f = mandatoryFlag(optional, "cookie");
-    putAttr64(v, at, 4100, 8, f, 0, x);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "cookie");
+    v.setUint32(at, 4100 | (8 << 16), true);
+    v.setUint32(at + 4, f, true);
+    if (typeof x === 'number') {
+      v.setUint32(at + 8, x >>> 0, true);
+      v.setUint32(at + 12, Math.floor(x / 0x1_0000_0000) >>> 0, true);
+    } else v.setBigUint64(at + 8, BigInt.asUintN(64, x), true);
     at += 16;
   }
   return p;

@@ -4,7 +4,7 @@
  * DEVX_ASYNC_CMD_FD (MLX5_IB_OBJECT_DEVX_ASYNC_CMD_FD): A read-only file ("[devx_async_cmd]") on which the answers of DEVX_OBJ_ASYNC_QUERY are queued. Each read() returns one answer: an mlx5_ib_uapi_devx_async_cmd_hdr followed by the command's output; a buffer too small for it answers ENOSPC, an empty queue blocks (EAGAIN when non-blocking) and a destroyed file answers EIO. Closing it waits for the commands still running on it. The type exists only when the device reports log_max_uctx.
  */
 
-import { alignUp8, attrAt, attrDataS32, attrIdAt, mandatoryFlag, numAttrs, putAttr, putHeader, type IoctlBuffer } from '../../../runtime/ioctl-buffer.js';
+import { alignUp8, attrAt, attrDataS32, attrIdAt, mandatoryFlag, numAttrs, type IoctlBuffer } from '../../../runtime/ioctl-buffer.js';
 import { DRIVER_ID } from '../ids.js';
 
 /** Input of DEVX_ASYNC_CMD_FD.DEVX_ASYNC_CMD_FD_ALLOC (MLX5_IB_METHOD_DEVX_ASYNC_CMD_FD_ALLOC): Open a new async command file. */
@@ -22,15 +22,22 @@ export function encodeDevxAsyncCmdFdAlloc(buf: IoctlBuffer, _input: DevxAsyncCmd
   let n = 1;
   let extra = 0;
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "DEVX_ASYNC_CMD_FD.DEVX_ASYNC_CMD_FD_ALLOC");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "DEVX_ASYNC_CMD_FD.DEVX_ASYNC_CMD_FD_ALLOC");
   const v = buf.view;
-  putHeader(v, n, 4100, 4096, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (4100 << 16), true);
+  v.setUint32(4, 4096 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
-    const f = mandatoryFlag(optional, "handle");
-    putAttr(v, at, 4096, 0, f, 0, 0, 0);
-    at += 16;
+    const at = 24;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "handle");
+    v.setUint32(at, 4096, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   return p;
 }

@@ -4,7 +4,7 @@
  * DEVX_ASYNC_EVENT_FD (MLX5_IB_OBJECT_DEVX_ASYNC_EVENT_FD): A read-only file ("[devx_async_event]"), the DEVX event channel, on which device events subscribed with DEVX_SUBSCRIBE_EVENT are queued. Each read() returns one event: an mlx5_ib_uapi_devx_async_event_hdr followed by the 64-byte event queue entry, or only the 8-byte cookie when the channel omits data. A buffer too small answers EINVAL, an event lost for lack of memory is reported once as EOVERFLOW, an empty queue blocks (EAGAIN when non-blocking) and a destroyed file answers EIO. Closing it ends all its subscriptions. The type exists only when the device reports log_max_uctx.
  */
 
-import { alignUp8, attrAt, attrDataS32, attrIdAt, mandatoryFlag, numAttrs, putAttr, putHeader, type IoctlBuffer } from '../../../runtime/ioctl-buffer.js';
+import { alignUp8, attrAt, attrDataS32, attrIdAt, mandatoryFlag, numAttrs, type IoctlBuffer } from '../../../runtime/ioctl-buffer.js';
 import { DRIVER_ID } from '../ids.js';
 
 /** Input of DEVX_ASYNC_EVENT_FD.DEVX_ASYNC_EVENT_FD_ALLOC (MLX5_IB_METHOD_DEVX_ASYNC_EVENT_FD_ALLOC): Open a new event channel; a flag outside mlx5_ib_uapi_devx_create_event_channel_flags answers EINVAL. */
@@ -24,21 +24,31 @@ export function encodeDevxAsyncEventFdAlloc(buf: IoctlBuffer, input: DevxAsyncEv
   let n = 2;
   let extra = 0;
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "DEVX_ASYNC_EVENT_FD.DEVX_ASYNC_EVENT_FD_ALLOC");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "DEVX_ASYNC_EVENT_FD.DEVX_ASYNC_EVENT_FD_ALLOC");
   const v = buf.view;
-  putHeader(v, n, 4101, 4096, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (4101 << 16), true);
+  v.setUint32(4, 4096 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
-    const f = mandatoryFlag(optional, "handle");
-    putAttr(v, at, 4096, 0, f, 0, 0, 0);
-    at += 16;
+    const at = 24;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "handle");
+    v.setUint32(at, 4096, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   {
+    const at = 40;
     const x = input.flags;
-    const f = mandatoryFlag(optional, "flags");
-    putAttr(v, at, 4097, 4, f, 0, x >>> 0, 0);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "flags");
+    v.setUint32(at, 4097 | (4 << 16), true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   return p;
 }

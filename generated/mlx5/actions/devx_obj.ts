@@ -4,7 +4,7 @@
  * DEVX_OBJ (MLX5_IB_OBJECT_DEVX_OBJ): A device object created by a raw firmware command (QP, CQ, SQ, RQ, TIR, TIS, flow table, flow group, flow entry, mkey, general object and the like). The kernel keeps the matching destroy command and runs it when the handle is destroyed or the context closes. Other objects may name it by its firmware id (a DEVX flow entry, a verbs flow created with mlx5 attributes, an event subscription). The type exists only when the device reports log_max_uctx.
  */
 
-import { UserPtr, alignUp8, attrAt, attrDataS32, attrIdAt, attrLenAt, attrPtr, mandatoryFlag, numAttrs, payload, putAttr, putAttr64, putAttrS32, putHeader, type IoctlBuffer } from '../../../runtime/ioctl-buffer.js';
+import { UserPtr, alignUp8, attrAt, attrDataS32, attrIdAt, attrLenAt, attrPtr, isUserPtr, mandatoryFlag, numAttrs, payload, type IoctlBuffer } from '../../../runtime/ioctl-buffer.js';
 import { copyBytes } from '../../../runtime/codec.js';
 import { DRIVER_ID } from '../ids.js';
 
@@ -30,51 +30,75 @@ export function encodeDevxObjCreate(buf: IoctlBuffer, input: DevxObjCreateIn, op
   let extra = 0;
   {
     const x = input.cmdIn;
-    if (!(x instanceof UserPtr) && x.length > 8) extra += alignUp8(x.length);
+    if (!isUserPtr(x) && x.length > 8) extra += alignUp8(x.length);
   }
   {
     const x = input.cmdOut;
     if (typeof x === 'number') extra += alignUp8(x);
   }
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "DEVX_OBJ.DEVX_OBJ_CREATE");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "DEVX_OBJ.DEVX_OBJ_CREATE");
   const v = buf.view;
   const b = buf.bytes;
-  putHeader(v, n, 4097, 4096, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (4097 << 16), true);
+  v.setUint32(4, 4096 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
-    const f = mandatoryFlag(optional, "handle");
-    putAttr(v, at, 4096, 0, f, 0, 0, 0);
-    at += 16;
+    const at = 24;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "handle");
+    v.setUint32(at, 4096, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   {
+    const at = 40;
     const x = input.cmdIn;
-    const f = mandatoryFlag(optional, "cmd_in");
-    if (x instanceof UserPtr) putAttr64(v, at, 4097, x.len, f, 0, x.addr);
-    else {
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "cmd_in");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 4097 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
       const len = x.length;
       if (len <= 8) {
-        putAttr(v, at, 4097, len, f, 0, 0, 0);
+        v.setUint32(at, 4097 | (len << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, 0, true);
+        v.setUint32(at + 12, 0, true);
         b.set(x, at + 8);
       } else {
-        putAttr64(v, at, 4097, len, f, 0, buf.addr + p);
+        v.setUint32(at, 4097 | (len << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+        v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
         b.set(x, p);
         p += alignUp8(len);
       }
     }
-    at += 16;
   }
   {
+    const at = 56;
     const x = input.cmdOut;
-    const f = mandatoryFlag(optional, "cmd_out");
-    if (x instanceof UserPtr) putAttr64(v, at, 4098, x.len, f, 0, x.addr);
-    else {
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "cmd_out");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 4098 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
       const len = x as number;
-      putAttr64(v, at, 4098, len, f, 0, buf.addr + p);
+      v.setUint32(at, 4098 | (len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       p += alignUp8(len);
     }
-    at += 16;
   }
   return p;
 }
@@ -151,16 +175,23 @@ export function encodeDevxObjDestroy(buf: IoctlBuffer, input: DevxObjDestroyIn, 
   let n = 1;
   let extra = 0;
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "DEVX_OBJ.DEVX_OBJ_DESTROY");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "DEVX_OBJ.DEVX_OBJ_DESTROY");
   const v = buf.view;
-  putHeader(v, n, 4097, 4097, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (4097 << 16), true);
+  v.setUint32(4, 4097 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
+    const at = 24;
     const x = input.handle;
-    const f = mandatoryFlag(optional, "handle");
-    putAttr(v, at, 4096, 0, f, 0, x >>> 0, 0);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "handle");
+    v.setUint32(at, 4096, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   return p;
 }
@@ -211,52 +242,76 @@ export function encodeDevxObjModify(buf: IoctlBuffer, input: DevxObjModifyIn, op
   let extra = 0;
   {
     const x = input.cmdIn;
-    if (!(x instanceof UserPtr) && x.length > 8) extra += alignUp8(x.length);
+    if (!isUserPtr(x) && x.length > 8) extra += alignUp8(x.length);
   }
   {
     const x = input.cmdOut;
     if (typeof x === 'number') extra += alignUp8(x);
   }
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "DEVX_OBJ.DEVX_OBJ_MODIFY");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "DEVX_OBJ.DEVX_OBJ_MODIFY");
   const v = buf.view;
   const b = buf.bytes;
-  putHeader(v, n, 4097, 4098, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (4097 << 16), true);
+  v.setUint32(4, 4098 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
+    const at = 24;
     const x = input.handle;
-    const f = mandatoryFlag(optional, "handle");
-    putAttr(v, at, 4096, 0, f, 0, x >>> 0, 0);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "handle");
+    v.setUint32(at, 4096, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   {
+    const at = 40;
     const x = input.cmdIn;
-    const f = mandatoryFlag(optional, "cmd_in");
-    if (x instanceof UserPtr) putAttr64(v, at, 4097, x.len, f, 0, x.addr);
-    else {
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "cmd_in");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 4097 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
       const len = x.length;
       if (len <= 8) {
-        putAttr(v, at, 4097, len, f, 0, 0, 0);
+        v.setUint32(at, 4097 | (len << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, 0, true);
+        v.setUint32(at + 12, 0, true);
         b.set(x, at + 8);
       } else {
-        putAttr64(v, at, 4097, len, f, 0, buf.addr + p);
+        v.setUint32(at, 4097 | (len << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+        v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
         b.set(x, p);
         p += alignUp8(len);
       }
     }
-    at += 16;
   }
   {
+    const at = 56;
     const x = input.cmdOut;
-    const f = mandatoryFlag(optional, "cmd_out");
-    if (x instanceof UserPtr) putAttr64(v, at, 4098, x.len, f, 0, x.addr);
-    else {
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "cmd_out");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 4098 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
       const len = x as number;
-      putAttr64(v, at, 4098, len, f, 0, buf.addr + p);
+      v.setUint32(at, 4098 | (len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       p += alignUp8(len);
     }
-    at += 16;
   }
   return p;
 }
@@ -340,52 +395,76 @@ export function encodeDevxObjQuery(buf: IoctlBuffer, input: DevxObjQueryIn, opti
   let extra = 0;
   {
     const x = input.cmdIn;
-    if (!(x instanceof UserPtr) && x.length > 8) extra += alignUp8(x.length);
+    if (!isUserPtr(x) && x.length > 8) extra += alignUp8(x.length);
   }
   {
     const x = input.cmdOut;
     if (typeof x === 'number') extra += alignUp8(x);
   }
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "DEVX_OBJ.DEVX_OBJ_QUERY");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "DEVX_OBJ.DEVX_OBJ_QUERY");
   const v = buf.view;
   const b = buf.bytes;
-  putHeader(v, n, 4097, 4099, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (4097 << 16), true);
+  v.setUint32(4, 4099 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
+    const at = 24;
     const x = input.handle;
-    const f = mandatoryFlag(optional, "handle");
-    putAttr(v, at, 4096, 0, f, 0, x >>> 0, 0);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "handle");
+    v.setUint32(at, 4096, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   {
+    const at = 40;
     const x = input.cmdIn;
-    const f = mandatoryFlag(optional, "cmd_in");
-    if (x instanceof UserPtr) putAttr64(v, at, 4097, x.len, f, 0, x.addr);
-    else {
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "cmd_in");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 4097 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
       const len = x.length;
       if (len <= 8) {
-        putAttr(v, at, 4097, len, f, 0, 0, 0);
+        v.setUint32(at, 4097 | (len << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, 0, true);
+        v.setUint32(at + 12, 0, true);
         b.set(x, at + 8);
       } else {
-        putAttr64(v, at, 4097, len, f, 0, buf.addr + p);
+        v.setUint32(at, 4097 | (len << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+        v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
         b.set(x, p);
         p += alignUp8(len);
       }
     }
-    at += 16;
   }
   {
+    const at = 56;
     const x = input.cmdOut;
-    const f = mandatoryFlag(optional, "cmd_out");
-    if (x instanceof UserPtr) putAttr64(v, at, 4098, x.len, f, 0, x.addr);
-    else {
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "cmd_out");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 4098 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
       const len = x as number;
-      putAttr64(v, at, 4098, len, f, 0, buf.addr + p);
+      v.setUint32(at, 4098 | (len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       p += alignUp8(len);
     }
-    at += 16;
   }
   return p;
 }
@@ -471,55 +550,85 @@ export function encodeDevxObjAsyncQuery(buf: IoctlBuffer, input: DevxObjAsyncQue
   let extra = 0;
   {
     const x = input.cmdIn;
-    if (!(x instanceof UserPtr) && x.length > 8) extra += alignUp8(x.length);
+    if (!isUserPtr(x) && x.length > 8) extra += alignUp8(x.length);
   }
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "DEVX_OBJ.DEVX_OBJ_ASYNC_QUERY");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "DEVX_OBJ.DEVX_OBJ_ASYNC_QUERY");
   const v = buf.view;
   const b = buf.bytes;
-  putHeader(v, n, 4097, 4100, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (4097 << 16), true);
+  v.setUint32(4, 4100 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
+    const at = 24;
     const x = input.handle;
-    const f = mandatoryFlag(optional, "handle");
-    putAttr(v, at, 4096, 0, f, 0, x >>> 0, 0);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "handle");
+    v.setUint32(at, 4096, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   {
+    const at = 40;
     const x = input.cmdIn;
-    const f = mandatoryFlag(optional, "cmd_in");
-    if (x instanceof UserPtr) putAttr64(v, at, 4097, x.len, f, 0, x.addr);
-    else {
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "cmd_in");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 4097 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
       const len = x.length;
       if (len <= 8) {
-        putAttr(v, at, 4097, len, f, 0, 0, 0);
+        v.setUint32(at, 4097 | (len << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, 0, true);
+        v.setUint32(at + 12, 0, true);
         b.set(x, at + 8);
       } else {
-        putAttr64(v, at, 4097, len, f, 0, buf.addr + p);
+        v.setUint32(at, 4097 | (len << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+        v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
         b.set(x, p);
         p += alignUp8(len);
       }
     }
-    at += 16;
   }
   {
+    const at = 56;
     const x = input.fd;
-    const f = mandatoryFlag(optional, "fd");
-    putAttrS32(v, at, 4098, f, x);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "fd");
+    v.setUint32(at, 4098, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, x < 0 ? 0xffffffff : 0, true);
   }
   {
+    const at = 72;
     const x = input.wrId;
-    const f = mandatoryFlag(optional, "wr_id");
-    putAttr64(v, at, 4099, 8, f, 0, x);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "wr_id");
+    v.setUint32(at, 4099 | (8 << 16), true);
+    v.setUint32(at + 4, f, true);
+    if (typeof x === 'number') {
+      v.setUint32(at + 8, x >>> 0, true);
+      v.setUint32(at + 12, Math.floor(x / 0x1_0000_0000) >>> 0, true);
+    } else v.setBigUint64(at + 8, BigInt.asUintN(64, x), true);
   }
   {
+    const at = 88;
     const x = input.outLen;
-    const f = mandatoryFlag(optional, "out_len");
-    putAttr64(v, at, 4100, 8, f, 0, x);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "out_len");
+    v.setUint32(at, 4100 | (8 << 16), true);
+    v.setUint32(at + 4, f, true);
+    if (typeof x === 'number') {
+      v.setUint32(at + 8, x >>> 0, true);
+      v.setUint32(at + 12, Math.floor(x / 0x1_0000_0000) >>> 0, true);
+    } else v.setBigUint64(at + 8, BigInt.asUintN(64, x), true);
   }
   return p;
 }

@@ -4,7 +4,7 @@
  * DEVX_UMEM (MLX5_IB_OBJECT_DEVX_UMEM): User memory registered with the firmware as a umem, so that DEVX commands (queue buffers, doorbell records, mkeys) and mlx5 verbs extensions can name it by its umem id instead of physical pages. The type exists only when the device reports log_max_uctx.
  */
 
-import { UserPtr, alignUp8, attrAt, attrDataS32, attrIdAt, attrLenAt, attrPtr, mandatoryFlag, numAttrs, payload, putAttr, putAttr64, putAttrS32, putHeader, type IoctlBuffer } from '../../../runtime/ioctl-buffer.js';
+import { UserPtr, alignUp8, attrAt, attrDataS32, attrIdAt, attrLenAt, attrPtr, isUserPtr, mandatoryFlag, numAttrs, payload, type IoctlBuffer } from '../../../runtime/ioctl-buffer.js';
 import { DRIVER_ID } from '../ids.js';
 
 /** Input of DEVX_UMEM.DEVX_UMEM_REG (MLX5_IB_METHOD_DEVX_UMEM_REG): Pin a range of user memory (or of a dma-buf) and register it with the firmware as a umem. Answers EINVAL when the context has no DEVX uid, when access has a bit other than local write, remote write, remote read and relaxed ordering, or when no page size allowed by pgsz_bitmap fits the range; pinning and firmware failures answer their own errno. */
@@ -40,7 +40,7 @@ export function encodeDevxUmemReg(buf: IoctlBuffer, input: DevxUmemRegIn, option
   }
   {
     const x = input.outId ?? true;
-    if (!(x instanceof UserPtr)) extra += 8;
+    if (!isUserPtr(x)) extra += 8;
   }
   if (input.pgszBitmap !== undefined) {
     n++;
@@ -49,55 +49,90 @@ export function encodeDevxUmemReg(buf: IoctlBuffer, input: DevxUmemRegIn, option
     n++;
   }
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "DEVX_UMEM.DEVX_UMEM_REG");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "DEVX_UMEM.DEVX_UMEM_REG");
   const v = buf.view;
-  putHeader(v, n, 4098, 4096, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (4098 << 16), true);
+  v.setUint32(4, 4096 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
-    const f = mandatoryFlag(optional, "handle");
-    putAttr(v, at, 4096, 0, f, 0, 0, 0);
-    at += 16;
+    const at = 24;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "handle");
+    v.setUint32(at, 4096, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   {
+    const at = 40;
     const x = input.addr;
-    const f = mandatoryFlag(optional, "addr");
-    putAttr64(v, at, 4097, 8, f, 0, x);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "addr");
+    v.setUint32(at, 4097 | (8 << 16), true);
+    v.setUint32(at + 4, f, true);
+    if (typeof x === 'number') {
+      v.setUint32(at + 8, x >>> 0, true);
+      v.setUint32(at + 12, Math.floor(x / 0x1_0000_0000) >>> 0, true);
+    } else v.setBigUint64(at + 8, BigInt.asUintN(64, x), true);
   }
   {
+    const at = 56;
     const x = input.len;
-    const f = mandatoryFlag(optional, "len");
-    putAttr64(v, at, 4098, 8, f, 0, x);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "len");
+    v.setUint32(at, 4098 | (8 << 16), true);
+    v.setUint32(at + 4, f, true);
+    if (typeof x === 'number') {
+      v.setUint32(at + 8, x >>> 0, true);
+      v.setUint32(at + 12, Math.floor(x / 0x1_0000_0000) >>> 0, true);
+    } else v.setBigUint64(at + 8, BigInt.asUintN(64, x), true);
   }
+  let at = 72;
   if (input.access !== undefined) {
     const x = input.access;
-    const f = mandatoryFlag(optional, "access");
-    putAttr(v, at, 4099, 4, f, 0, x >>> 0, 0);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "access");
+    v.setUint32(at, 4099 | (4 << 16), true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
     at += 16;
   }
   {
     const x = input.outId ?? true;
-    const f = mandatoryFlag(optional, "out_id");
-    if (x instanceof UserPtr) putAttr64(v, at, 4100, x.len, f, 0, x.addr);
-    else {
-      const len = 4;
-      putAttr64(v, at, 4100, len, f, 0, buf.addr + p);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "out_id");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 4100 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
+      v.setUint32(at, 4100 | (4 << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       p += 8;
     }
     at += 16;
   }
   if (input.pgszBitmap !== undefined) {
     const x = input.pgszBitmap;
-    const f = mandatoryFlag(optional, "pgsz_bitmap");
-    putAttr64(v, at, 4101, 8, f, 0, x);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "pgsz_bitmap");
+    v.setUint32(at, 4101 | (8 << 16), true);
+    v.setUint32(at + 4, f, true);
+    if (typeof x === 'number') {
+      v.setUint32(at + 8, x >>> 0, true);
+      v.setUint32(at + 12, Math.floor(x / 0x1_0000_0000) >>> 0, true);
+    } else v.setBigUint64(at + 8, BigInt.asUintN(64, x), true);
     at += 16;
   }
   if (input.dmabufFd !== undefined) {
     const x = input.dmabufFd;
-    const f = mandatoryFlag(optional, "dmabuf_fd");
-    putAttrS32(v, at, 4102, f, x);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "dmabuf_fd");
+    v.setUint32(at, 4102, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, x < 0 ? 0xffffffff : 0, true);
     at += 16;
   }
   return p;
@@ -195,16 +230,23 @@ export function encodeDevxUmemDereg(buf: IoctlBuffer, input: DevxUmemDeregIn, op
   let n = 1;
   let extra = 0;
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "DEVX_UMEM.DEVX_UMEM_DEREG");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "DEVX_UMEM.DEVX_UMEM_DEREG");
   const v = buf.view;
-  putHeader(v, n, 4098, 4097, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (4098 << 16), true);
+  v.setUint32(4, 4097 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
+    const at = 24;
     const x = input.handle;
-    const f = mandatoryFlag(optional, "handle");
-    putAttr(v, at, 4096, 0, f, 0, x >>> 0, 0);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "handle");
+    v.setUint32(at, 4096, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   return p;
 }

@@ -4,7 +4,7 @@
  * DM (UVERBS_OBJECT_DM): Device memory: a block of the device's own on-board memory handed to user space, which can be registered as a memory region (MR's DM_MR_REG). The type exists only on devices that can free device memory; elsewhere its actions answer EPROTONOSUPPORT.
  */
 
-import { UserPtr, alignUp8, attrAt, attrFlagsAt, attrIdAt, attrLenAt, attrPtr, mandatoryFlag, numAttrs, payload, putAttr, putAttr64, putHeader, type IoctlBuffer } from '../../../runtime/ioctl-buffer.js';
+import { UserPtr, alignUp8, attrAt, attrFlagsAt, attrIdAt, attrLenAt, attrPtr, isUserPtr, mandatoryFlag, numAttrs, payload, type IoctlBuffer } from '../../../runtime/ioctl-buffer.js';
 import { UVERBS_ATTR_F_VALID_OUTPUT } from '../../../runtime/wire.js';
 import { DRIVER_ID } from '../ids.js';
 
@@ -38,60 +38,88 @@ export function encodeDmAlloc(buf: IoctlBuffer, input: DmAllocIn, optional?: rea
   let extra = 0;
   {
     const x = input.respStartOffset ?? true;
-    if (!(x instanceof UserPtr)) extra += 8;
+    if (!isUserPtr(x)) extra += 8;
   }
   {
     const x = input.respPageIndex ?? true;
     if (x !== false) {
       n++;
-      if (!(x instanceof UserPtr)) extra += 8;
+      if (!isUserPtr(x)) extra += 8;
     }
   }
   if (input.reqType !== undefined) {
     n++;
   }
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "DM.DM_ALLOC");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "DM.DM_ALLOC");
   const v = buf.view;
-  putHeader(v, n, 14, 0, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (14 << 16), true);
+  v.setUint32(4, 0 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
-    const f = mandatoryFlag(optional, "handle");
-    putAttr(v, at, 0, 0, f, 0, 0, 0);
-    at += 16;
+    const at = 24;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "handle");
+    v.setUint32(at, 0, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   {
+    const at = 40;
     const x = input.length;
-    const f = mandatoryFlag(optional, "length");
-    putAttr64(v, at, 1, 8, f, 0, x);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "length");
+    v.setUint32(at, 1 | (8 << 16), true);
+    v.setUint32(at + 4, f, true);
+    if (typeof x === 'number') {
+      v.setUint32(at + 8, x >>> 0, true);
+      v.setUint32(at + 12, Math.floor(x / 0x1_0000_0000) >>> 0, true);
+    } else v.setBigUint64(at + 8, BigInt.asUintN(64, x), true);
   }
   {
+    const at = 56;
     const x = input.alignment;
-    const f = mandatoryFlag(optional, "alignment");
-    putAttr(v, at, 2, 4, f, 0, x >>> 0, 0);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "alignment");
+    v.setUint32(at, 2 | (4 << 16), true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   {
+    const at = 72;
     const x = input.respStartOffset ?? true;
-    const f = mandatoryFlag(optional, "resp_start_offset");
-    if (x instanceof UserPtr) putAttr64(v, at, 4096, x.len, f, 0, x.addr);
-    else {
-      const len = 8;
-      putAttr64(v, at, 4096, len, f, 0, buf.addr + p);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "resp_start_offset");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 4096 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
+      v.setUint32(at, 4096 | (8 << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       p += 8;
     }
-    at += 16;
   }
+  let at = 88;
   {
     const x = input.respPageIndex ?? true;
     if (x !== false) {
-      const f = mandatoryFlag(optional, "resp_page_index");
-      if (x instanceof UserPtr) putAttr64(v, at, 4097, x.len, f, 0, x.addr);
-      else {
-        const len = 2;
-        putAttr64(v, at, 4097, len, f, 0, buf.addr + p);
+      const f = optional === undefined ? 1 : mandatoryFlag(optional, "resp_page_index");
+      if (isUserPtr(x)) {
+        v.setUint32(at, 4097 | (x.len << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, x.addr >>> 0, true);
+        v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+      } else {
+        v.setUint32(at, 4097 | (2 << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+        v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
         p += 8;
       }
       at += 16;
@@ -99,8 +127,13 @@ export function encodeDmAlloc(buf: IoctlBuffer, input: DmAllocIn, optional?: rea
   }
   if (input.reqType !== undefined) {
     const x = input.reqType;
-    const f = mandatoryFlag(optional, "req_type");
-    putAttr64(v, at, 4098, 8, f, 0, x);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "req_type");
+    v.setUint32(at, 4098 | (8 << 16), true);
+    v.setUint32(at + 4, f, true);
+    if (typeof x === 'number') {
+      v.setUint32(at + 8, x >>> 0, true);
+      v.setUint32(at + 12, Math.floor(x / 0x1_0000_0000) >>> 0, true);
+    } else v.setBigUint64(at + 8, BigInt.asUintN(64, x), true);
     at += 16;
   }
   return p;
@@ -206,16 +239,23 @@ export function encodeDmFree(buf: IoctlBuffer, input: DmFreeIn, optional?: reado
   let n = 1;
   let extra = 0;
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "DM.DM_FREE");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "DM.DM_FREE");
   const v = buf.view;
-  putHeader(v, n, 14, 1, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (14 << 16), true);
+  v.setUint32(4, 1 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
+    const at = 24;
     const x = input.handle;
-    const f = mandatoryFlag(optional, "handle");
-    putAttr(v, at, 0, 0, f, 0, x >>> 0, 0);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "handle");
+    v.setUint32(at, 0, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   return p;
 }
@@ -270,52 +310,75 @@ export function encodeDmMapOpAddr(buf: IoctlBuffer, input: DmMapOpAddrIn, option
   let extra = 0;
   {
     const x = input.respStartOffset ?? true;
-    if (!(x instanceof UserPtr)) extra += 8;
+    if (!isUserPtr(x)) extra += 8;
   }
   {
     const x = input.respPageIndex ?? true;
     if (x !== false) {
       n++;
-      if (!(x instanceof UserPtr)) extra += 8;
+      if (!isUserPtr(x)) extra += 8;
     }
   }
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "DM.DM_MAP_OP_ADDR");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "DM.DM_MAP_OP_ADDR");
   const v = buf.view;
-  putHeader(v, n, 14, 4096, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (14 << 16), true);
+  v.setUint32(4, 4096 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
+    const at = 24;
     const x = input.reqHandle;
-    const f = mandatoryFlag(optional, "req_handle");
-    putAttr(v, at, 4096, 0, f, 0, x >>> 0, 0);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "req_handle");
+    v.setUint32(at, 4096, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   {
+    const at = 40;
     const x = input.reqOp;
-    const f = mandatoryFlag(optional, "req_op");
-    putAttr(v, at, 4097, 1, f, 0, x & 0xff, 0);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "req_op");
+    v.setUint32(at, 4097 | (1 << 16), true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x & 0xff, true);
+    v.setUint32(at + 12, 0, true);
   }
   {
+    const at = 56;
     const x = input.respStartOffset ?? true;
-    const f = mandatoryFlag(optional, "resp_start_offset");
-    if (x instanceof UserPtr) putAttr64(v, at, 4098, x.len, f, 0, x.addr);
-    else {
-      const len = 8;
-      putAttr64(v, at, 4098, len, f, 0, buf.addr + p);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "resp_start_offset");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 4098 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
+      v.setUint32(at, 4098 | (8 << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       p += 8;
     }
-    at += 16;
   }
+  let at = 72;
   {
     const x = input.respPageIndex ?? true;
     if (x !== false) {
-      const f = mandatoryFlag(optional, "resp_page_index");
-      if (x instanceof UserPtr) putAttr64(v, at, 4099, x.len, f, 0, x.addr);
-      else {
-        const len = 2;
-        putAttr64(v, at, 4099, len, f, 0, buf.addr + p);
+      const f = optional === undefined ? 1 : mandatoryFlag(optional, "resp_page_index");
+      if (isUserPtr(x)) {
+        v.setUint32(at, 4099 | (x.len << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, x.addr >>> 0, true);
+        v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+      } else {
+        v.setUint32(at, 4099 | (2 << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+        v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
         p += 8;
       }
       at += 16;
@@ -424,60 +487,85 @@ export function encodeDmQuery(buf: IoctlBuffer, input: DmQueryIn, optional?: rea
   let extra = 0;
   {
     const x = input.respStartOffset ?? true;
-    if (!(x instanceof UserPtr)) extra += 8;
+    if (!isUserPtr(x)) extra += 8;
   }
   {
     const x = input.respPageIndex ?? true;
-    if (!(x instanceof UserPtr)) extra += 8;
+    if (!isUserPtr(x)) extra += 8;
   }
   {
     const x = input.respLength ?? true;
-    if (!(x instanceof UserPtr)) extra += 8;
+    if (!isUserPtr(x)) extra += 8;
   }
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "DM.DM_QUERY");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "DM.DM_QUERY");
   const v = buf.view;
-  putHeader(v, n, 14, 4097, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (14 << 16), true);
+  v.setUint32(4, 4097 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
+    const at = 24;
     const x = input.reqHandle;
-    const f = mandatoryFlag(optional, "req_handle");
-    putAttr(v, at, 4096, 0, f, 0, x >>> 0, 0);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "req_handle");
+    v.setUint32(at, 4096, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   {
+    const at = 40;
     const x = input.respStartOffset ?? true;
-    const f = mandatoryFlag(optional, "resp_start_offset");
-    if (x instanceof UserPtr) putAttr64(v, at, 4097, x.len, f, 0, x.addr);
-    else {
-      const len = 8;
-      putAttr64(v, at, 4097, len, f, 0, buf.addr + p);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "resp_start_offset");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 4097 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
+      v.setUint32(at, 4097 | (8 << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       p += 8;
     }
-    at += 16;
   }
   {
+    const at = 56;
     const x = input.respPageIndex ?? true;
-    const f = mandatoryFlag(optional, "resp_page_index");
-    if (x instanceof UserPtr) putAttr64(v, at, 4098, x.len, f, 0, x.addr);
-    else {
-      const len = 2;
-      putAttr64(v, at, 4098, len, f, 0, buf.addr + p);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "resp_page_index");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 4098 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
+      v.setUint32(at, 4098 | (2 << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       p += 8;
     }
-    at += 16;
   }
   {
+    const at = 72;
     const x = input.respLength ?? true;
-    const f = mandatoryFlag(optional, "resp_length");
-    if (x instanceof UserPtr) putAttr64(v, at, 4099, x.len, f, 0, x.addr);
-    else {
-      const len = 8;
-      putAttr64(v, at, 4099, len, f, 0, buf.addr + p);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "resp_length");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 4099 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
+      v.setUint32(at, 4099 | (8 << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       p += 8;
     }
-    at += 16;
   }
   return p;
 }

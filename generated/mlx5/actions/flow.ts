@@ -4,7 +4,7 @@
  * FLOW (UVERBS_OBJECT_FLOW): A steering rule: packets matching its specs are delivered to a QP (or acted on by its flow actions). The core ioctl ABI only destroys flows; they are created with the extended write() command IB_USER_VERBS_EX_CMD_CREATE_FLOW (directly or through INVOKE_WRITE), and a driver may add its own ioctl create (mlx5 does).
  */
 
-import { UserPtr, alignUp8, attrAt, attrIdAt, attrLenAt, mandatoryFlag, numAttrs, payload, putAttr, putAttr64, putHeader, type IoctlBuffer } from '../../../runtime/ioctl-buffer.js';
+import { UserPtr, alignUp8, attrAt, attrIdAt, attrLenAt, isUserPtr, mandatoryFlag, numAttrs, payload, type IoctlBuffer } from '../../../runtime/ioctl-buffer.js';
 import { readArray } from '../../../runtime/codec.js';
 import { encodeMlx5IbMatchParams, decodeMlx5IbMatchParams, type Mlx5IbMatchParamsInit } from '../structs.js';
 import { DRIVER_ID } from '../ids.js';
@@ -24,16 +24,23 @@ export function encodeFlowDestroy(buf: IoctlBuffer, input: FlowDestroyIn, option
   let n = 1;
   let extra = 0;
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "FLOW.FLOW_DESTROY");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "FLOW.FLOW_DESTROY");
   const v = buf.view;
-  putHeader(v, n, 9, 0, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (9 << 16), true);
+  v.setUint32(4, 0 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
+    const at = 24;
     const x = input.handle;
-    const f = mandatoryFlag(optional, "handle");
-    putAttr(v, at, 0, 0, f, 0, x >>> 0, 0);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "handle");
+    v.setUint32(at, 0, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   return p;
 }
@@ -96,7 +103,7 @@ export function encodeCreateFlow(buf: IoctlBuffer, input: CreateFlowIn, optional
   let extra = 0;
   {
     const x = input.matchValue;
-    if (!(x instanceof UserPtr)) extra += 640;
+    if (!isUserPtr(x)) extra += 640;
   }
   if (input.destQp !== undefined) {
     n++;
@@ -120,93 +127,150 @@ export function encodeCreateFlow(buf: IoctlBuffer, input: CreateFlowIn, optional
   if (input.arrCountersDevxOffset !== undefined) {
     n++;
     const x = input.arrCountersDevxOffset;
-    if (!(x instanceof UserPtr) && x.length * 4 > 8) extra += alignUp8(x.length * 4);
+    if (!isUserPtr(x) && x.length * 4 > 8) extra += alignUp8(x.length * 4);
   }
   if (input.flags !== undefined) {
     n++;
   }
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "FLOW.CREATE_FLOW");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "FLOW.CREATE_FLOW");
   const v = buf.view;
-  putHeader(v, n, 9, 4096, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (9 << 16), true);
+  v.setUint32(4, 4096 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
-    const f = mandatoryFlag(optional, "handle");
-    putAttr(v, at, 4096, 0, f, 0, 0, 0);
-    at += 16;
+    const at = 24;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "handle");
+    v.setUint32(at, 4096, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   {
+    const at = 40;
     const x = input.matchValue;
-    const f = mandatoryFlag(optional, "match_value");
-    if (x instanceof UserPtr) putAttr64(v, at, 4097, x.len, f, 0, x.addr);
-    else {
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "match_value");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 4097 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
       const len = 640;
-      putAttr64(v, at, 4097, len, f, 0, buf.addr + p);
+      v.setUint32(at, 4097 | (len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       encodeMlx5IbMatchParams(v, p, x);
       p += alignUp8(len);
     }
-    at += 16;
   }
+  let at = 56;
   if (input.destQp !== undefined) {
     const x = input.destQp;
-    const f = mandatoryFlag(optional, "dest_qp");
-    putAttr(v, at, 4098, 0, f, 0, x >>> 0, 0);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "dest_qp");
+    v.setUint32(at, 4098, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
     at += 16;
   }
   if (input.destDevx !== undefined) {
     const x = input.destDevx;
-    const f = mandatoryFlag(optional, "dest_devx");
-    putAttr(v, at, 4099, 0, f, 0, x >>> 0, 0);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "dest_devx");
+    v.setUint32(at, 4099, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
     at += 16;
   }
   {
     const x = input.matcher;
-    const f = mandatoryFlag(optional, "matcher");
-    putAttr(v, at, 4100, 0, f, 0, x >>> 0, 0);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "matcher");
+    v.setUint32(at, 4100, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
     at += 16;
   }
   if (input.arrFlowActions !== undefined) {
     const x = input.arrFlowActions;
-    const f = mandatoryFlag(optional, "arr_flow_actions");
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "arr_flow_actions");
     {
       const len = x.length * 4;
       const o = len <= 8 ? at + 8 : p;
-      if (len <= 8) putAttr(v, at, 4101, len, f, 0, 0, 0);
-      else { putAttr64(v, at, 4101, len, f, 0, buf.addr + p); p += alignUp8(len); }
+      if (len <= 8) {
+        v.setUint32(at, 4101 | (len << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, 0, true);
+        v.setUint32(at + 12, 0, true);
+      } else {
+        v.setUint32(at, 4101 | (len << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+        v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
+        p += alignUp8(len);
+      }
       for (let i = 0; i < x.length; i++) v.setUint32(o + 4 * i, x[i]!, true);
     }
     at += 16;
   }
   if (input.tag !== undefined) {
     const x = input.tag;
-    const f = mandatoryFlag(optional, "tag");
-    putAttr(v, at, 4102, 4, f, 0, x >>> 0, 0);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "tag");
+    v.setUint32(at, 4102 | (4 << 16), true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
     at += 16;
   }
   if (input.arrCountersDevx !== undefined) {
     const x = input.arrCountersDevx;
-    const f = mandatoryFlag(optional, "arr_counters_devx");
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "arr_counters_devx");
     {
       const len = x.length * 4;
       const o = len <= 8 ? at + 8 : p;
-      if (len <= 8) putAttr(v, at, 4103, len, f, 0, 0, 0);
-      else { putAttr64(v, at, 4103, len, f, 0, buf.addr + p); p += alignUp8(len); }
+      if (len <= 8) {
+        v.setUint32(at, 4103 | (len << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, 0, true);
+        v.setUint32(at + 12, 0, true);
+      } else {
+        v.setUint32(at, 4103 | (len << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+        v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
+        p += alignUp8(len);
+      }
       for (let i = 0; i < x.length; i++) v.setUint32(o + 4 * i, x[i]!, true);
     }
     at += 16;
   }
   if (input.arrCountersDevxOffset !== undefined) {
     const x = input.arrCountersDevxOffset;
-    const f = mandatoryFlag(optional, "arr_counters_devx_offset");
-    if (x instanceof UserPtr) putAttr64(v, at, 4104, x.len, f, 0, x.addr);
-    else {
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "arr_counters_devx_offset");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 4104 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
       const len = x.length * 4;
       if (len <= 8) {
-        putAttr(v, at, 4104, len, f, 0, 0, 0);
+        v.setUint32(at, 4104 | (len << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, 0, true);
+        v.setUint32(at + 12, 0, true);
         for (let i = 0; i < x.length; i++) { v.setUint32(at + 8 + i * 4, x[i]!, true); }
       } else {
-        putAttr64(v, at, 4104, len, f, 0, buf.addr + p);
+        v.setUint32(at, 4104 | (len << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+        v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
         for (let i = 0; i < x.length; i++) { v.setUint32(p + i * 4, x[i]!, true); }
         p += alignUp8(len);
       }
@@ -215,8 +279,11 @@ export function encodeCreateFlow(buf: IoctlBuffer, input: CreateFlowIn, optional
   }
   if (input.flags !== undefined) {
     const x = input.flags;
-    const f = mandatoryFlag(optional, "flags");
-    putAttr(v, at, 4105, 4, f, 0, x >>> 0, 0);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "flags");
+    v.setUint32(at, 4105 | (4 << 16), true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
     at += 16;
   }
   return p;
@@ -324,16 +391,23 @@ export function encodeDestroyFlow(buf: IoctlBuffer, input: DestroyFlowIn, option
   let n = 1;
   let extra = 0;
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "FLOW.DESTROY_FLOW");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "FLOW.DESTROY_FLOW");
   const v = buf.view;
-  putHeader(v, n, 9, 4097, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (9 << 16), true);
+  v.setUint32(4, 4097 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
+    const at = 24;
     const x = input.handle;
-    const f = mandatoryFlag(optional, "handle");
-    putAttr(v, at, 4096, 0, f, 0, x >>> 0, 0);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "handle");
+    v.setUint32(at, 4096, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   return p;
 }

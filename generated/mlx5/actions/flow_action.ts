@@ -4,7 +4,7 @@
  * FLOW_ACTION (UVERBS_OBJECT_FLOW_ACTION): An action that flow steering rules apply to the packets they match (IPsec ESP crypto here; drivers add others, such as mlx5's header rewrite and packet reformat). The type exists only on devices that can destroy flow actions.
  */
 
-import { UserPtr, alignUp8, attrAt, attrElemAt, attrIdAt, attrLenAt, mandatoryFlag, numAttrs, payload, putAttr, putAttr64, putHeader, type IoctlBuffer } from '../../../runtime/ioctl-buffer.js';
+import { UserPtr, alignUp8, attrAt, attrElemAt, attrIdAt, attrLenAt, isUserPtr, mandatoryFlag, numAttrs, payload, type IoctlBuffer } from '../../../runtime/ioctl-buffer.js';
 import { copyBytes } from '../../../runtime/codec.js';
 import { encodeIbUverbsFlowActionEsp, decodeIbUverbsFlowActionEsp, encodeIbUverbsFlowActionEspKeymatAesGcm, decodeIbUverbsFlowActionEspKeymatAesGcm, encodeIbUverbsFlowActionEspReplayBmp, decodeIbUverbsFlowActionEspReplayBmp, encodeIbUverbsFlowActionEspEncap, decodeIbUverbsFlowActionEspEncap, type IbUverbsFlowActionEspInit, type IbUverbsFlowActionEspKeymatAesGcmInit, type IbUverbsFlowActionEspReplayBmpInit, type IbUverbsFlowActionEspEncapInit } from '../structs.js';
 import { DRIVER_ID } from '../ids.js';
@@ -37,67 +37,92 @@ export function encodeFlowActionEspCreate(buf: IoctlBuffer, input: FlowActionEsp
   let extra = 0;
   {
     const x = input.attrs;
-    if (!(x instanceof UserPtr)) extra += 24;
+    if (!isUserPtr(x)) extra += 24;
   }
   if (input.esn !== undefined) {
     n++;
   }
   {
     const x = input.keymat;
-    if (x.elem === "aes_gcm") { if (!(x.value instanceof UserPtr)) extra += 56; }
+    if (x.elem === "aes_gcm") { if (!isUserPtr(x.value)) extra += 56; }
   }
   if (input.replay !== undefined) {
     n++;
     const x = input.replay;
-    if (x.elem === "none") { if (!(x.value instanceof UserPtr) && x.value.length > 8) extra += alignUp8(x.value.length); }
+    if (x.elem === "none") { if (!isUserPtr(x.value) && x.value.length > 8) extra += alignUp8(x.value.length); }
   }
   if (input.encap !== undefined) {
     n++;
     const x = input.encap;
-    if (!(x instanceof UserPtr)) extra += 24;
+    if (!isUserPtr(x)) extra += 24;
   }
   if (input.flags !== undefined) {
     n++;
   }
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "FLOW_ACTION.FLOW_ACTION_ESP_CREATE");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "FLOW_ACTION.FLOW_ACTION_ESP_CREATE");
   const v = buf.view;
   const b = buf.bytes;
-  putHeader(v, n, 13, 0, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (13 << 16), true);
+  v.setUint32(4, 0 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
-    const f = mandatoryFlag(optional, "handle");
-    putAttr(v, at, 0, 0, f, 0, 0, 0);
-    at += 16;
+    const at = 24;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "handle");
+    v.setUint32(at, 0, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   {
+    const at = 40;
     const x = input.attrs;
-    const f = mandatoryFlag(optional, "attrs");
-    if (x instanceof UserPtr) putAttr64(v, at, 1, x.len, f, 0, x.addr);
-    else {
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "attrs");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 1 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
       const len = 24;
-      putAttr64(v, at, 1, len, f, 0, buf.addr + p);
+      v.setUint32(at, 1 | (len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       encodeIbUverbsFlowActionEsp(v, p, x);
       p += alignUp8(len);
     }
-    at += 16;
   }
+  let at = 56;
   if (input.esn !== undefined) {
     const x = input.esn;
-    const f = mandatoryFlag(optional, "esn");
-    putAttr(v, at, 2, 4, f, 0, x >>> 0, 0);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "esn");
+    v.setUint32(at, 2 | (4 << 16), true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
     at += 16;
   }
   {
     const x = input.keymat;
-    const f = mandatoryFlag(optional, "keymat");
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "keymat");
     switch (x.elem) {
       case "aes_gcm": {
-        if (x.value instanceof UserPtr) putAttr64(v, at, 3, x.value.len, f, 0, x.value.addr);
-        else {
+        if (isUserPtr(x.value)) {
+          v.setUint32(at, 3 | (x.value.len << 16), true);
+          v.setUint32(at + 4, f, true);
+          v.setUint32(at + 8, x.value.addr >>> 0, true);
+          v.setUint32(at + 12, x.value.addr / 0x1_0000_0000 >>> 0, true);
+        } else {
           const len = 56;
-          putAttr64(v, at, 3, len, f, 0, buf.addr + p);
+          v.setUint32(at, 3 | (len << 16), true);
+          v.setUint32(at + 4, f, true);
+          v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+          v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
           encodeIbUverbsFlowActionEspKeymatAesGcm(v, p, x.value);
           p += alignUp8(len);
         }
@@ -108,17 +133,27 @@ export function encodeFlowActionEspCreate(buf: IoctlBuffer, input: FlowActionEsp
   }
   if (input.replay !== undefined) {
     const x = input.replay;
-    const f = mandatoryFlag(optional, "replay");
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "replay");
     switch (x.elem) {
       case "none": {
-        if (x.value instanceof UserPtr) putAttr64(v, at, 4, x.value.len, f, 0, x.value.addr);
-        else {
+        if (isUserPtr(x.value)) {
+          v.setUint32(at, 4 | (x.value.len << 16), true);
+          v.setUint32(at + 4, f, true);
+          v.setUint32(at + 8, x.value.addr >>> 0, true);
+          v.setUint32(at + 12, x.value.addr / 0x1_0000_0000 >>> 0, true);
+        } else {
           const len = x.value.length;
           if (len <= 8) {
-            putAttr(v, at, 4, len, f, 0, 0, 0);
+            v.setUint32(at, 4 | (len << 16), true);
+            v.setUint32(at + 4, f, true);
+            v.setUint32(at + 8, 0, true);
+            v.setUint32(at + 12, 0, true);
             b.set(x.value, at + 8);
           } else {
-            putAttr64(v, at, 4, len, f, 0, buf.addr + p);
+            v.setUint32(at, 4 | (len << 16), true);
+            v.setUint32(at + 4, f, true);
+            v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+            v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
             b.set(x.value, p);
             p += alignUp8(len);
           }
@@ -126,7 +161,10 @@ export function encodeFlowActionEspCreate(buf: IoctlBuffer, input: FlowActionEsp
         break;
       }
       case "bmp": {
-        putAttr(v, at, 4, 4, f, 1, 0, 0);
+        v.setUint32(at, 4 | (4 << 16), true);
+        v.setUint32(at + 4, f | (1 << 16), true);
+        v.setUint32(at + 8, 0, true);
+        v.setUint32(at + 12, 0, true);
         encodeIbUverbsFlowActionEspReplayBmp(v, at + 8, x.value);
         break;
       }
@@ -135,11 +173,18 @@ export function encodeFlowActionEspCreate(buf: IoctlBuffer, input: FlowActionEsp
   }
   if (input.encap !== undefined) {
     const x = input.encap;
-    const f = mandatoryFlag(optional, "encap");
-    if (x instanceof UserPtr) putAttr64(v, at, 5, x.len, f, 0, x.addr);
-    else {
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "encap");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 5 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
       const len = 24;
-      putAttr64(v, at, 5, len, f, 0, buf.addr + p);
+      v.setUint32(at, 5 | (len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       encodeIbUverbsFlowActionEspEncap(v, p, x);
       p += alignUp8(len);
     }
@@ -147,8 +192,13 @@ export function encodeFlowActionEspCreate(buf: IoctlBuffer, input: FlowActionEsp
   }
   if (input.flags !== undefined) {
     const x = input.flags;
-    const f = mandatoryFlag(optional, "flags");
-    putAttr64(v, at, 4096, 8, f, 0, x);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "flags");
+    v.setUint32(at, 4096 | (8 << 16), true);
+    v.setUint32(at + 4, f, true);
+    if (typeof x === 'number') {
+      v.setUint32(at + 8, x >>> 0, true);
+      v.setUint32(at + 12, Math.floor(x / 0x1_0000_0000) >>> 0, true);
+    } else v.setBigUint64(at + 8, BigInt.asUintN(64, x), true);
     at += 16;
   }
   return p;
@@ -268,16 +318,23 @@ export function encodeFlowActionDestroy(buf: IoctlBuffer, input: FlowActionDestr
   let n = 1;
   let extra = 0;
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "FLOW_ACTION.FLOW_ACTION_DESTROY");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "FLOW_ACTION.FLOW_ACTION_DESTROY");
   const v = buf.view;
-  putHeader(v, n, 13, 1, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (13 << 16), true);
+  v.setUint32(4, 1 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
+    const at = 24;
     const x = input.handle;
-    const f = mandatoryFlag(optional, "handle");
-    putAttr(v, at, 0, 0, f, 0, x >>> 0, 0);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "handle");
+    v.setUint32(at, 0, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   return p;
 }
@@ -333,7 +390,7 @@ export function encodeFlowActionEspModify(buf: IoctlBuffer, input: FlowActionEsp
   if (input.attrs !== undefined) {
     n++;
     const x = input.attrs;
-    if (!(x instanceof UserPtr)) extra += 24;
+    if (!isUserPtr(x)) extra += 24;
   }
   if (input.esn !== undefined) {
     n++;
@@ -341,38 +398,53 @@ export function encodeFlowActionEspModify(buf: IoctlBuffer, input: FlowActionEsp
   if (input.keymat !== undefined) {
     n++;
     const x = input.keymat;
-    if (x.elem === "aes_gcm") { if (!(x.value instanceof UserPtr)) extra += 56; }
+    if (x.elem === "aes_gcm") { if (!isUserPtr(x.value)) extra += 56; }
   }
   if (input.replay !== undefined) {
     n++;
     const x = input.replay;
-    if (x.elem === "none") { if (!(x.value instanceof UserPtr) && x.value.length > 8) extra += alignUp8(x.value.length); }
+    if (x.elem === "none") { if (!isUserPtr(x.value) && x.value.length > 8) extra += alignUp8(x.value.length); }
   }
   if (input.encap !== undefined) {
     n++;
     const x = input.encap;
-    if (!(x instanceof UserPtr)) extra += 24;
+    if (!isUserPtr(x)) extra += 24;
   }
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "FLOW_ACTION.FLOW_ACTION_ESP_MODIFY");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "FLOW_ACTION.FLOW_ACTION_ESP_MODIFY");
   const v = buf.view;
   const b = buf.bytes;
-  putHeader(v, n, 13, 2, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (13 << 16), true);
+  v.setUint32(4, 2 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
+    const at = 24;
     const x = input.handle;
-    const f = mandatoryFlag(optional, "handle");
-    putAttr(v, at, 0, 0, f, 0, x >>> 0, 0);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "handle");
+    v.setUint32(at, 0, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
   }
+  let at = 40;
   if (input.attrs !== undefined) {
     const x = input.attrs;
-    const f = mandatoryFlag(optional, "attrs");
-    if (x instanceof UserPtr) putAttr64(v, at, 1, x.len, f, 0, x.addr);
-    else {
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "attrs");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 1 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
       const len = 24;
-      putAttr64(v, at, 1, len, f, 0, buf.addr + p);
+      v.setUint32(at, 1 | (len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       encodeIbUverbsFlowActionEsp(v, p, x);
       p += alignUp8(len);
     }
@@ -380,19 +452,29 @@ export function encodeFlowActionEspModify(buf: IoctlBuffer, input: FlowActionEsp
   }
   if (input.esn !== undefined) {
     const x = input.esn;
-    const f = mandatoryFlag(optional, "esn");
-    putAttr(v, at, 2, 4, f, 0, x >>> 0, 0);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "esn");
+    v.setUint32(at, 2 | (4 << 16), true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
     at += 16;
   }
   if (input.keymat !== undefined) {
     const x = input.keymat;
-    const f = mandatoryFlag(optional, "keymat");
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "keymat");
     switch (x.elem) {
       case "aes_gcm": {
-        if (x.value instanceof UserPtr) putAttr64(v, at, 3, x.value.len, f, 0, x.value.addr);
-        else {
+        if (isUserPtr(x.value)) {
+          v.setUint32(at, 3 | (x.value.len << 16), true);
+          v.setUint32(at + 4, f, true);
+          v.setUint32(at + 8, x.value.addr >>> 0, true);
+          v.setUint32(at + 12, x.value.addr / 0x1_0000_0000 >>> 0, true);
+        } else {
           const len = 56;
-          putAttr64(v, at, 3, len, f, 0, buf.addr + p);
+          v.setUint32(at, 3 | (len << 16), true);
+          v.setUint32(at + 4, f, true);
+          v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+          v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
           encodeIbUverbsFlowActionEspKeymatAesGcm(v, p, x.value);
           p += alignUp8(len);
         }
@@ -403,17 +485,27 @@ export function encodeFlowActionEspModify(buf: IoctlBuffer, input: FlowActionEsp
   }
   if (input.replay !== undefined) {
     const x = input.replay;
-    const f = mandatoryFlag(optional, "replay");
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "replay");
     switch (x.elem) {
       case "none": {
-        if (x.value instanceof UserPtr) putAttr64(v, at, 4, x.value.len, f, 0, x.value.addr);
-        else {
+        if (isUserPtr(x.value)) {
+          v.setUint32(at, 4 | (x.value.len << 16), true);
+          v.setUint32(at + 4, f, true);
+          v.setUint32(at + 8, x.value.addr >>> 0, true);
+          v.setUint32(at + 12, x.value.addr / 0x1_0000_0000 >>> 0, true);
+        } else {
           const len = x.value.length;
           if (len <= 8) {
-            putAttr(v, at, 4, len, f, 0, 0, 0);
+            v.setUint32(at, 4 | (len << 16), true);
+            v.setUint32(at + 4, f, true);
+            v.setUint32(at + 8, 0, true);
+            v.setUint32(at + 12, 0, true);
             b.set(x.value, at + 8);
           } else {
-            putAttr64(v, at, 4, len, f, 0, buf.addr + p);
+            v.setUint32(at, 4 | (len << 16), true);
+            v.setUint32(at + 4, f, true);
+            v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+            v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
             b.set(x.value, p);
             p += alignUp8(len);
           }
@@ -421,7 +513,10 @@ export function encodeFlowActionEspModify(buf: IoctlBuffer, input: FlowActionEsp
         break;
       }
       case "bmp": {
-        putAttr(v, at, 4, 4, f, 1, 0, 0);
+        v.setUint32(at, 4 | (4 << 16), true);
+        v.setUint32(at + 4, f | (1 << 16), true);
+        v.setUint32(at + 8, 0, true);
+        v.setUint32(at + 12, 0, true);
         encodeIbUverbsFlowActionEspReplayBmp(v, at + 8, x.value);
         break;
       }
@@ -430,11 +525,18 @@ export function encodeFlowActionEspModify(buf: IoctlBuffer, input: FlowActionEsp
   }
   if (input.encap !== undefined) {
     const x = input.encap;
-    const f = mandatoryFlag(optional, "encap");
-    if (x instanceof UserPtr) putAttr64(v, at, 5, x.len, f, 0, x.addr);
-    else {
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "encap");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 5 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
       const len = 24;
-      putAttr64(v, at, 5, len, f, 0, buf.addr + p);
+      v.setUint32(at, 5 | (len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       encodeIbUverbsFlowActionEspEncap(v, p, x);
       p += alignUp8(len);
     }
@@ -551,42 +653,64 @@ export function encodeFlowActionCreateModifyHeader(buf: IoctlBuffer, input: Flow
   let extra = 0;
   {
     const x = input.actionsPrm;
-    if (!(x instanceof UserPtr) && x.length > 8) extra += alignUp8(x.length);
+    if (!isUserPtr(x) && x.length > 8) extra += alignUp8(x.length);
   }
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "FLOW_ACTION.FLOW_ACTION_CREATE_MODIFY_HEADER");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "FLOW_ACTION.FLOW_ACTION_CREATE_MODIFY_HEADER");
   const v = buf.view;
   const b = buf.bytes;
-  putHeader(v, n, 13, 4096, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (13 << 16), true);
+  v.setUint32(4, 4096 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
-    const f = mandatoryFlag(optional, "handle");
-    putAttr(v, at, 4096, 0, f, 0, 0, 0);
-    at += 16;
+    const at = 24;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "handle");
+    v.setUint32(at, 4096, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   {
+    const at = 40;
     const x = input.actionsPrm;
-    const f = mandatoryFlag(optional, "actions_prm");
-    if (x instanceof UserPtr) putAttr64(v, at, 4097, x.len, f, 0, x.addr);
-    else {
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "actions_prm");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 4097 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
       const len = x.length;
       if (len <= 8) {
-        putAttr(v, at, 4097, len, f, 0, 0, 0);
+        v.setUint32(at, 4097 | (len << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, 0, true);
+        v.setUint32(at + 12, 0, true);
         b.set(x, at + 8);
       } else {
-        putAttr64(v, at, 4097, len, f, 0, buf.addr + p);
+        v.setUint32(at, 4097 | (len << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+        v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
         b.set(x, p);
         p += alignUp8(len);
       }
     }
-    at += 16;
   }
   {
+    const at = 56;
     const x = input.ftType;
-    const f = mandatoryFlag(optional, "ft_type");
-    putAttr64(v, at, 4098, 8, f, 0, x);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "ft_type");
+    v.setUint32(at, 4098 | (8 << 16), true);
+    v.setUint32(at + 4, f, true);
+    if (typeof x === 'number') {
+      v.setUint32(at + 8, x >>> 0, true);
+      v.setUint32(at + 12, Math.floor(x / 0x1_0000_0000) >>> 0, true);
+    } else v.setBigUint64(at + 8, BigInt.asUintN(64, x), true);
   }
   return p;
 }
@@ -657,43 +781,71 @@ export function encodeFlowActionCreatePacketReformat(buf: IoctlBuffer, input: Fl
   if (input.dataBuf !== undefined) {
     n++;
     const x = input.dataBuf;
-    if (!(x instanceof UserPtr) && x.length > 8) extra += alignUp8(x.length);
+    if (!isUserPtr(x) && x.length > 8) extra += alignUp8(x.length);
   }
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "FLOW_ACTION.FLOW_ACTION_CREATE_PACKET_REFORMAT");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "FLOW_ACTION.FLOW_ACTION_CREATE_PACKET_REFORMAT");
   const v = buf.view;
   const b = buf.bytes;
-  putHeader(v, n, 13, 4097, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (13 << 16), true);
+  v.setUint32(4, 4097 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
-    const f = mandatoryFlag(optional, "handle");
-    putAttr(v, at, 4096, 0, f, 0, 0, 0);
-    at += 16;
+    const at = 24;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "handle");
+    v.setUint32(at, 4096, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   {
+    const at = 40;
     const x = input.type;
-    const f = mandatoryFlag(optional, "type");
-    putAttr64(v, at, 4097, 8, f, 0, x);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "type");
+    v.setUint32(at, 4097 | (8 << 16), true);
+    v.setUint32(at + 4, f, true);
+    if (typeof x === 'number') {
+      v.setUint32(at + 8, x >>> 0, true);
+      v.setUint32(at + 12, Math.floor(x / 0x1_0000_0000) >>> 0, true);
+    } else v.setBigUint64(at + 8, BigInt.asUintN(64, x), true);
   }
   {
+    const at = 56;
     const x = input.ftType;
-    const f = mandatoryFlag(optional, "ft_type");
-    putAttr64(v, at, 4098, 8, f, 0, x);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "ft_type");
+    v.setUint32(at, 4098 | (8 << 16), true);
+    v.setUint32(at + 4, f, true);
+    if (typeof x === 'number') {
+      v.setUint32(at + 8, x >>> 0, true);
+      v.setUint32(at + 12, Math.floor(x / 0x1_0000_0000) >>> 0, true);
+    } else v.setBigUint64(at + 8, BigInt.asUintN(64, x), true);
   }
+  let at = 72;
   if (input.dataBuf !== undefined) {
     const x = input.dataBuf;
-    const f = mandatoryFlag(optional, "data_buf");
-    if (x instanceof UserPtr) putAttr64(v, at, 4099, x.len, f, 0, x.addr);
-    else {
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "data_buf");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 4099 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
       const len = x.length;
       if (len <= 8) {
-        putAttr(v, at, 4099, len, f, 0, 0, 0);
+        v.setUint32(at, 4099 | (len << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, 0, true);
+        v.setUint32(at + 12, 0, true);
         b.set(x, at + 8);
       } else {
-        putAttr64(v, at, 4099, len, f, 0, buf.addr + p);
+        v.setUint32(at, 4099 | (len << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+        v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
         b.set(x, p);
         p += alignUp8(len);
       }

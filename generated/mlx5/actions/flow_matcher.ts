@@ -4,7 +4,7 @@
  * FLOW_MATCHER (MLX5_IB_OBJECT_FLOW_MATCHER): A steering matcher: which packet fields a group of flow rules matches on (mask and criteria), in which flow table and at which priority. Verbs flows created with mlx5's CREATE_FLOW name a matcher and hold it while they exist.
  */
 
-import { UserPtr, alignUp8, attrAt, attrElemAt, attrIdAt, attrLenAt, mandatoryFlag, numAttrs, payload, putAttr, putAttr64, putHeader, type IoctlBuffer } from '../../../runtime/ioctl-buffer.js';
+import { UserPtr, alignUp8, attrAt, attrElemAt, attrIdAt, attrLenAt, isUserPtr, mandatoryFlag, numAttrs, payload, type IoctlBuffer } from '../../../runtime/ioctl-buffer.js';
 import { copyBytes } from '../../../runtime/codec.js';
 import { encodeMlx5IbMatchParams, decodeMlx5IbMatchParams, type Mlx5IbMatchParamsInit } from '../structs.js';
 import { DRIVER_ID } from '../ids.js';
@@ -37,13 +37,13 @@ export function encodeFlowMatcherCreate(buf: IoctlBuffer, input: FlowMatcherCrea
   let extra = 0;
   {
     const x = input.matchMask;
-    if (!(x instanceof UserPtr)) extra += 640;
+    if (!isUserPtr(x)) extra += 640;
   }
   {
     const x = input.flowType;
-    if (x.elem === "sniffer") { if (!(x.value instanceof UserPtr) && x.value.length > 8) extra += alignUp8(x.value.length); }
-    if (x.elem === "all_default") { if (!(x.value instanceof UserPtr) && x.value.length > 8) extra += alignUp8(x.value.length); }
-    if (x.elem === "mc_default") { if (!(x.value instanceof UserPtr) && x.value.length > 8) extra += alignUp8(x.value.length); }
+    if (x.elem === "sniffer") { if (!isUserPtr(x.value) && x.value.length > 8) extra += alignUp8(x.value.length); }
+    if (x.elem === "all_default") { if (!isUserPtr(x.value) && x.value.length > 8) extra += alignUp8(x.value.length); }
+    if (x.elem === "mc_default") { if (!isUserPtr(x.value) && x.value.length > 8) extra += alignUp8(x.value.length); }
   }
   if (input.flowFlags !== undefined) {
     n++;
@@ -55,46 +55,74 @@ export function encodeFlowMatcherCreate(buf: IoctlBuffer, input: FlowMatcherCrea
     n++;
   }
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "FLOW_MATCHER.FLOW_MATCHER_CREATE");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "FLOW_MATCHER.FLOW_MATCHER_CREATE");
   const v = buf.view;
   const b = buf.bytes;
-  putHeader(v, n, 4099, 4096, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (4099 << 16), true);
+  v.setUint32(4, 4096 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
-    const f = mandatoryFlag(optional, "handle");
-    putAttr(v, at, 4096, 0, f, 0, 0, 0);
-    at += 16;
+    const at = 24;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "handle");
+    v.setUint32(at, 4096, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   {
+    const at = 40;
     const x = input.matchMask;
-    const f = mandatoryFlag(optional, "match_mask");
-    if (x instanceof UserPtr) putAttr64(v, at, 4097, x.len, f, 0, x.addr);
-    else {
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "match_mask");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 4097 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
       const len = 640;
-      putAttr64(v, at, 4097, len, f, 0, buf.addr + p);
+      v.setUint32(at, 4097 | (len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       encodeMlx5IbMatchParams(v, p, x);
       p += alignUp8(len);
     }
-    at += 16;
   }
   {
+    const at = 56;
     const x = input.flowType;
-    const f = mandatoryFlag(optional, "flow_type");
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "flow_type");
     switch (x.elem) {
       case "normal": {
-        putAttr(v, at, 4098, 2, f, 0, x.value & 0xffff, 0);
+        v.setUint32(at, 4098 | (2 << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, x.value & 0xffff, true);
+        v.setUint32(at + 12, 0, true);
         break;
       }
       case "sniffer": {
-        if (x.value instanceof UserPtr) putAttr64(v, at, 4098, x.value.len, f, 1, x.value.addr);
-        else {
+        if (isUserPtr(x.value)) {
+          v.setUint32(at, 4098 | (x.value.len << 16), true);
+          v.setUint32(at + 4, f | (1 << 16), true);
+          v.setUint32(at + 8, x.value.addr >>> 0, true);
+          v.setUint32(at + 12, x.value.addr / 0x1_0000_0000 >>> 0, true);
+        } else {
           const len = x.value.length;
           if (len <= 8) {
-            putAttr(v, at, 4098, len, f, 1, 0, 0);
+            v.setUint32(at, 4098 | (len << 16), true);
+            v.setUint32(at + 4, f | (1 << 16), true);
+            v.setUint32(at + 8, 0, true);
+            v.setUint32(at + 12, 0, true);
             b.set(x.value, at + 8);
           } else {
-            putAttr64(v, at, 4098, len, f, 1, buf.addr + p);
+            v.setUint32(at, 4098 | (len << 16), true);
+            v.setUint32(at + 4, f | (1 << 16), true);
+            v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+            v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
             b.set(x.value, p);
             p += alignUp8(len);
           }
@@ -102,14 +130,24 @@ export function encodeFlowMatcherCreate(buf: IoctlBuffer, input: FlowMatcherCrea
         break;
       }
       case "all_default": {
-        if (x.value instanceof UserPtr) putAttr64(v, at, 4098, x.value.len, f, 2, x.value.addr);
-        else {
+        if (isUserPtr(x.value)) {
+          v.setUint32(at, 4098 | (x.value.len << 16), true);
+          v.setUint32(at + 4, f | (2 << 16), true);
+          v.setUint32(at + 8, x.value.addr >>> 0, true);
+          v.setUint32(at + 12, x.value.addr / 0x1_0000_0000 >>> 0, true);
+        } else {
           const len = x.value.length;
           if (len <= 8) {
-            putAttr(v, at, 4098, len, f, 2, 0, 0);
+            v.setUint32(at, 4098 | (len << 16), true);
+            v.setUint32(at + 4, f | (2 << 16), true);
+            v.setUint32(at + 8, 0, true);
+            v.setUint32(at + 12, 0, true);
             b.set(x.value, at + 8);
           } else {
-            putAttr64(v, at, 4098, len, f, 2, buf.addr + p);
+            v.setUint32(at, 4098 | (len << 16), true);
+            v.setUint32(at + 4, f | (2 << 16), true);
+            v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+            v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
             b.set(x.value, p);
             p += alignUp8(len);
           }
@@ -117,14 +155,24 @@ export function encodeFlowMatcherCreate(buf: IoctlBuffer, input: FlowMatcherCrea
         break;
       }
       case "mc_default": {
-        if (x.value instanceof UserPtr) putAttr64(v, at, 4098, x.value.len, f, 3, x.value.addr);
-        else {
+        if (isUserPtr(x.value)) {
+          v.setUint32(at, 4098 | (x.value.len << 16), true);
+          v.setUint32(at + 4, f | (3 << 16), true);
+          v.setUint32(at + 8, x.value.addr >>> 0, true);
+          v.setUint32(at + 12, x.value.addr / 0x1_0000_0000 >>> 0, true);
+        } else {
           const len = x.value.length;
           if (len <= 8) {
-            putAttr(v, at, 4098, len, f, 3, 0, 0);
+            v.setUint32(at, 4098 | (len << 16), true);
+            v.setUint32(at + 4, f | (3 << 16), true);
+            v.setUint32(at + 8, 0, true);
+            v.setUint32(at + 12, 0, true);
             b.set(x.value, at + 8);
           } else {
-            putAttr64(v, at, 4098, len, f, 3, buf.addr + p);
+            v.setUint32(at, 4098 | (len << 16), true);
+            v.setUint32(at + 4, f | (3 << 16), true);
+            v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+            v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
             b.set(x.value, p);
             p += alignUp8(len);
           }
@@ -132,30 +180,46 @@ export function encodeFlowMatcherCreate(buf: IoctlBuffer, input: FlowMatcherCrea
         break;
       }
     }
-    at += 16;
   }
   {
+    const at = 72;
     const x = input.matchCriteria;
-    const f = mandatoryFlag(optional, "match_criteria");
-    putAttr(v, at, 4099, 1, f, 0, x & 0xff, 0);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "match_criteria");
+    v.setUint32(at, 4099 | (1 << 16), true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x & 0xff, true);
+    v.setUint32(at + 12, 0, true);
   }
+  let at = 88;
   if (input.flowFlags !== undefined) {
     const x = input.flowFlags;
-    const f = mandatoryFlag(optional, "flow_flags");
-    putAttr64(v, at, 4100, 8, f, 0, x);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "flow_flags");
+    v.setUint32(at, 4100 | (8 << 16), true);
+    v.setUint32(at + 4, f, true);
+    if (typeof x === 'number') {
+      v.setUint32(at + 8, x >>> 0, true);
+      v.setUint32(at + 12, Math.floor(x / 0x1_0000_0000) >>> 0, true);
+    } else v.setBigUint64(at + 8, BigInt.asUintN(64, x), true);
     at += 16;
   }
   if (input.ftType !== undefined) {
     const x = input.ftType;
-    const f = mandatoryFlag(optional, "ft_type");
-    putAttr64(v, at, 4101, 8, f, 0, x);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "ft_type");
+    v.setUint32(at, 4101 | (8 << 16), true);
+    v.setUint32(at + 4, f, true);
+    if (typeof x === 'number') {
+      v.setUint32(at + 8, x >>> 0, true);
+      v.setUint32(at + 12, Math.floor(x / 0x1_0000_0000) >>> 0, true);
+    } else v.setBigUint64(at + 8, BigInt.asUintN(64, x), true);
     at += 16;
   }
   if (input.ibPort !== undefined) {
     const x = input.ibPort;
-    const f = mandatoryFlag(optional, "ib_port");
-    putAttr(v, at, 4102, 4, f, 0, x >>> 0, 0);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "ib_port");
+    v.setUint32(at, 4102 | (4 << 16), true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
     at += 16;
   }
   return p;
@@ -285,16 +349,23 @@ export function encodeFlowMatcherDestroy(buf: IoctlBuffer, input: FlowMatcherDes
   let n = 1;
   let extra = 0;
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "FLOW_MATCHER.FLOW_MATCHER_DESTROY");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "FLOW_MATCHER.FLOW_MATCHER_DESTROY");
   const v = buf.view;
-  putHeader(v, n, 4099, 4097, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (4099 << 16), true);
+  v.setUint32(4, 4097 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
+    const at = 24;
     const x = input.handle;
-    const f = mandatoryFlag(optional, "handle");
-    putAttr(v, at, 4096, 0, f, 0, x >>> 0, 0);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "handle");
+    v.setUint32(at, 4096, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   return p;
 }

@@ -4,7 +4,7 @@
  * MR (UVERBS_OBJECT_MR): A memory region: memory (user pages, a dma-buf, or device memory) registered with the device under a PD, addressed by work requests through its lkey and by remote peers through its rkey. The legacy write() command REG_MR also creates MRs.
  */
 
-import { UserPtr, alignUp8, attrAt, attrDataS32, attrFlagsAt, attrIdAt, attrLenAt, attrPtr, mandatoryFlag, numAttrs, payload, putAttr, putAttr64, putAttrS32, putHeader, type IoctlBuffer } from '../../../runtime/ioctl-buffer.js';
+import { UserPtr, alignUp8, attrAt, attrDataS32, attrFlagsAt, attrIdAt, attrLenAt, attrPtr, isUserPtr, mandatoryFlag, numAttrs, payload, type IoctlBuffer } from '../../../runtime/ioctl-buffer.js';
 import { copyBytes, readArray } from '../../../runtime/codec.js';
 import { UVERBS_ATTR_F_VALID_OUTPUT } from '../../../runtime/wire.js';
 import { encodeIbUverbsSge, decodeIbUverbsSge, type IbUverbsSgeInit } from '../structs.js';
@@ -47,71 +47,110 @@ export function encodeDmMrReg(buf: IoctlBuffer, input: DmMrRegIn, optional?: rea
   }
   {
     const x = input.respLkey ?? true;
-    if (!(x instanceof UserPtr)) extra += 8;
+    if (!isUserPtr(x)) extra += 8;
   }
   {
     const x = input.respRkey ?? true;
-    if (!(x instanceof UserPtr)) extra += 8;
+    if (!isUserPtr(x)) extra += 8;
   }
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "MR.DM_MR_REG");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "MR.DM_MR_REG");
   const v = buf.view;
-  putHeader(v, n, 7, 0, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (7 << 16), true);
+  v.setUint32(4, 0 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
-    const f = mandatoryFlag(optional, "handle");
-    putAttr(v, at, 0, 0, f, 0, 0, 0);
-    at += 16;
+    const at = 24;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "handle");
+    v.setUint32(at, 0, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   {
+    const at = 40;
     const x = input.offset;
-    const f = mandatoryFlag(optional, "offset");
-    putAttr64(v, at, 1, 8, f, 0, x);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "offset");
+    v.setUint32(at, 1 | (8 << 16), true);
+    v.setUint32(at + 4, f, true);
+    if (typeof x === 'number') {
+      v.setUint32(at + 8, x >>> 0, true);
+      v.setUint32(at + 12, Math.floor(x / 0x1_0000_0000) >>> 0, true);
+    } else v.setBigUint64(at + 8, BigInt.asUintN(64, x), true);
   }
   {
+    const at = 56;
     const x = input.length;
-    const f = mandatoryFlag(optional, "length");
-    putAttr64(v, at, 2, 8, f, 0, x);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "length");
+    v.setUint32(at, 2 | (8 << 16), true);
+    v.setUint32(at + 4, f, true);
+    if (typeof x === 'number') {
+      v.setUint32(at + 8, x >>> 0, true);
+      v.setUint32(at + 12, Math.floor(x / 0x1_0000_0000) >>> 0, true);
+    } else v.setBigUint64(at + 8, BigInt.asUintN(64, x), true);
   }
   {
+    const at = 72;
     const x = input.pdHandle;
-    const f = mandatoryFlag(optional, "pd_handle");
-    putAttr(v, at, 3, 0, f, 0, x >>> 0, 0);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "pd_handle");
+    v.setUint32(at, 3, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
   }
+  let at = 88;
   if (input.accessFlags !== undefined) {
     const x = input.accessFlags;
-    const f = mandatoryFlag(optional, "access_flags");
-    putAttr(v, at, 4, 4, f, 0, x >>> 0, 0);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "access_flags");
+    v.setUint32(at, 4 | (4 << 16), true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
     at += 16;
   }
   {
     const x = input.dmHandle;
-    const f = mandatoryFlag(optional, "dm_handle");
-    putAttr(v, at, 5, 0, f, 0, x >>> 0, 0);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "dm_handle");
+    v.setUint32(at, 5, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
     at += 16;
   }
   {
     const x = input.respLkey ?? true;
-    const f = mandatoryFlag(optional, "resp_lkey");
-    if (x instanceof UserPtr) putAttr64(v, at, 6, x.len, f, 0, x.addr);
-    else {
-      const len = 4;
-      putAttr64(v, at, 6, len, f, 0, buf.addr + p);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "resp_lkey");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 6 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
+      v.setUint32(at, 6 | (4 << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       p += 8;
     }
     at += 16;
   }
   {
     const x = input.respRkey ?? true;
-    const f = mandatoryFlag(optional, "resp_rkey");
-    if (x instanceof UserPtr) putAttr64(v, at, 7, x.len, f, 0, x.addr);
-    else {
-      const len = 4;
-      putAttr64(v, at, 7, len, f, 0, buf.addr + p);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "resp_rkey");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 7 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
+      v.setUint32(at, 7 | (4 << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       p += 8;
     }
     at += 16;
@@ -230,16 +269,23 @@ export function encodeMrDestroy(buf: IoctlBuffer, input: MrDestroyIn, optional?:
   let n = 1;
   let extra = 0;
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "MR.MR_DESTROY");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "MR.MR_DESTROY");
   const v = buf.view;
-  putHeader(v, n, 7, 1, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (7 << 16), true);
+  v.setUint32(4, 1 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
+    const at = 24;
     const x = input.handle;
-    const f = mandatoryFlag(optional, "handle");
-    putAttr(v, at, 0, 0, f, 0, x >>> 0, 0);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "handle");
+    v.setUint32(at, 0, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   return p;
 }
@@ -290,48 +336,73 @@ export function encodeAdviseMr(buf: IoctlBuffer, input: AdviseMrIn, optional?: r
   let extra = 0;
   {
     const x = input.sgeList;
-    if (!(x instanceof UserPtr) && x.length * 16 > 8) extra += alignUp8(x.length * 16);
+    if (!isUserPtr(x) && x.length * 16 > 8) extra += alignUp8(x.length * 16);
   }
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "MR.ADVISE_MR");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "MR.ADVISE_MR");
   const v = buf.view;
-  putHeader(v, n, 7, 2, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (7 << 16), true);
+  v.setUint32(4, 2 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
+    const at = 24;
     const x = input.pdHandle;
-    const f = mandatoryFlag(optional, "pd_handle");
-    putAttr(v, at, 0, 0, f, 0, x >>> 0, 0);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "pd_handle");
+    v.setUint32(at, 0, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   {
+    const at = 40;
     const x = input.advice;
-    const f = mandatoryFlag(optional, "advice");
-    putAttr64(v, at, 1, 8, f, 0, x);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "advice");
+    v.setUint32(at, 1 | (8 << 16), true);
+    v.setUint32(at + 4, f, true);
+    if (typeof x === 'number') {
+      v.setUint32(at + 8, x >>> 0, true);
+      v.setUint32(at + 12, Math.floor(x / 0x1_0000_0000) >>> 0, true);
+    } else v.setBigUint64(at + 8, BigInt.asUintN(64, x), true);
   }
   {
+    const at = 56;
     const x = input.flags;
-    const f = mandatoryFlag(optional, "flags");
-    putAttr(v, at, 2, 4, f, 0, x >>> 0, 0);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "flags");
+    v.setUint32(at, 2 | (4 << 16), true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   {
+    const at = 72;
     const x = input.sgeList;
-    const f = mandatoryFlag(optional, "sge_list");
-    if (x instanceof UserPtr) putAttr64(v, at, 3, x.len, f, 0, x.addr);
-    else {
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "sge_list");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 3 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
       const len = x.length * 16;
       if (len <= 8) {
-        putAttr(v, at, 3, len, f, 0, 0, 0);
+        v.setUint32(at, 3 | (len << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, 0, true);
+        v.setUint32(at + 12, 0, true);
         for (let i = 0; i < x.length; i++) { encodeIbUverbsSge(v, at + 8 + i * 16, x[i]!); }
       } else {
-        putAttr64(v, at, 3, len, f, 0, buf.addr + p);
+        v.setUint32(at, 3 | (len << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+        v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
         for (let i = 0; i < x.length; i++) { encodeIbUverbsSge(v, p + i * 16, x[i]!); }
         p += alignUp8(len);
       }
     }
-    at += 16;
   }
   return p;
 }
@@ -411,76 +482,108 @@ export function encodeQueryMr(buf: IoctlBuffer, input: QueryMrIn, optional?: rea
   let extra = 0;
   {
     const x = input.respLkey ?? true;
-    if (!(x instanceof UserPtr)) extra += 8;
+    if (!isUserPtr(x)) extra += 8;
   }
   {
     const x = input.respRkey ?? true;
-    if (!(x instanceof UserPtr)) extra += 8;
+    if (!isUserPtr(x)) extra += 8;
   }
   {
     const x = input.respLength ?? true;
-    if (!(x instanceof UserPtr)) extra += 8;
+    if (!isUserPtr(x)) extra += 8;
   }
   {
     const x = input.respIova ?? true;
     if (x !== false) {
       n++;
-      if (!(x instanceof UserPtr)) extra += 8;
+      if (!isUserPtr(x)) extra += 8;
     }
   }
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "MR.QUERY_MR");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "MR.QUERY_MR");
   const v = buf.view;
-  putHeader(v, n, 7, 3, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (7 << 16), true);
+  v.setUint32(4, 3 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
+    const at = 24;
     const x = input.handle;
-    const f = mandatoryFlag(optional, "handle");
-    putAttr(v, at, 0, 0, f, 0, x >>> 0, 0);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "handle");
+    v.setUint32(at, 0, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   {
+    const at = 40;
     const x = input.respLkey ?? true;
-    const f = mandatoryFlag(optional, "resp_lkey");
-    if (x instanceof UserPtr) putAttr64(v, at, 1, x.len, f, 0, x.addr);
-    else {
-      const len = 4;
-      putAttr64(v, at, 1, len, f, 0, buf.addr + p);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "resp_lkey");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 1 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
+      v.setUint32(at, 1 | (4 << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       p += 8;
     }
-    at += 16;
   }
   {
+    const at = 56;
     const x = input.respRkey ?? true;
-    const f = mandatoryFlag(optional, "resp_rkey");
-    if (x instanceof UserPtr) putAttr64(v, at, 2, x.len, f, 0, x.addr);
-    else {
-      const len = 4;
-      putAttr64(v, at, 2, len, f, 0, buf.addr + p);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "resp_rkey");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 2 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
+      v.setUint32(at, 2 | (4 << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       p += 8;
     }
-    at += 16;
   }
   {
+    const at = 72;
     const x = input.respLength ?? true;
-    const f = mandatoryFlag(optional, "resp_length");
-    if (x instanceof UserPtr) putAttr64(v, at, 3, x.len, f, 0, x.addr);
-    else {
-      const len = 8;
-      putAttr64(v, at, 3, len, f, 0, buf.addr + p);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "resp_length");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 3 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
+      v.setUint32(at, 3 | (8 << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       p += 8;
     }
-    at += 16;
   }
+  let at = 88;
   {
     const x = input.respIova ?? true;
     if (x !== false) {
-      const f = mandatoryFlag(optional, "resp_iova");
-      if (x instanceof UserPtr) putAttr64(v, at, 4, x.len, f, 0, x.addr);
-      else {
-        const len = 8;
-        putAttr64(v, at, 4, len, f, 0, buf.addr + p);
+      const f = optional === undefined ? 1 : mandatoryFlag(optional, "resp_iova");
+      if (isUserPtr(x)) {
+        v.setUint32(at, 4 | (x.len << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, x.addr >>> 0, true);
+        v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+      } else {
+        v.setUint32(at, 4 | (8 << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+        v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
         p += 8;
       }
       at += 16;
@@ -627,88 +730,135 @@ export function encodeRegDmabufMr(buf: IoctlBuffer, input: RegDmabufMrIn, option
   }
   {
     const x = input.respLkey ?? true;
-    if (!(x instanceof UserPtr)) extra += 8;
+    if (!isUserPtr(x)) extra += 8;
   }
   {
     const x = input.respRkey ?? true;
-    if (!(x instanceof UserPtr)) extra += 8;
+    if (!isUserPtr(x)) extra += 8;
   }
   if (input.mlx5AccessFlags !== undefined) {
     n++;
   }
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "MR.REG_DMABUF_MR");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "MR.REG_DMABUF_MR");
   const v = buf.view;
-  putHeader(v, n, 7, 4, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (7 << 16), true);
+  v.setUint32(4, 4 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
-    const f = mandatoryFlag(optional, "handle");
-    putAttr(v, at, 0, 0, f, 0, 0, 0);
-    at += 16;
+    const at = 24;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "handle");
+    v.setUint32(at, 0, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   {
+    const at = 40;
     const x = input.pdHandle;
-    const f = mandatoryFlag(optional, "pd_handle");
-    putAttr(v, at, 1, 0, f, 0, x >>> 0, 0);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "pd_handle");
+    v.setUint32(at, 1, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   {
+    const at = 56;
     const x = input.offset;
-    const f = mandatoryFlag(optional, "offset");
-    putAttr64(v, at, 2, 8, f, 0, x);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "offset");
+    v.setUint32(at, 2 | (8 << 16), true);
+    v.setUint32(at + 4, f, true);
+    if (typeof x === 'number') {
+      v.setUint32(at + 8, x >>> 0, true);
+      v.setUint32(at + 12, Math.floor(x / 0x1_0000_0000) >>> 0, true);
+    } else v.setBigUint64(at + 8, BigInt.asUintN(64, x), true);
   }
   {
+    const at = 72;
     const x = input.length;
-    const f = mandatoryFlag(optional, "length");
-    putAttr64(v, at, 3, 8, f, 0, x);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "length");
+    v.setUint32(at, 3 | (8 << 16), true);
+    v.setUint32(at + 4, f, true);
+    if (typeof x === 'number') {
+      v.setUint32(at + 8, x >>> 0, true);
+      v.setUint32(at + 12, Math.floor(x / 0x1_0000_0000) >>> 0, true);
+    } else v.setBigUint64(at + 8, BigInt.asUintN(64, x), true);
   }
   {
+    const at = 88;
     const x = input.iova;
-    const f = mandatoryFlag(optional, "iova");
-    putAttr64(v, at, 4, 8, f, 0, x);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "iova");
+    v.setUint32(at, 4 | (8 << 16), true);
+    v.setUint32(at + 4, f, true);
+    if (typeof x === 'number') {
+      v.setUint32(at + 8, x >>> 0, true);
+      v.setUint32(at + 12, Math.floor(x / 0x1_0000_0000) >>> 0, true);
+    } else v.setBigUint64(at + 8, BigInt.asUintN(64, x), true);
   }
   {
+    const at = 104;
     const x = input.fd;
-    const f = mandatoryFlag(optional, "fd");
-    putAttr(v, at, 5, 4, f, 0, x >>> 0, 0);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "fd");
+    v.setUint32(at, 5 | (4 << 16), true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
   }
+  let at = 120;
   if (input.accessFlags !== undefined) {
     const x = input.accessFlags;
-    const f = mandatoryFlag(optional, "access_flags");
-    putAttr(v, at, 6, 4, f, 0, x >>> 0, 0);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "access_flags");
+    v.setUint32(at, 6 | (4 << 16), true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
     at += 16;
   }
   {
     const x = input.respLkey ?? true;
-    const f = mandatoryFlag(optional, "resp_lkey");
-    if (x instanceof UserPtr) putAttr64(v, at, 7, x.len, f, 0, x.addr);
-    else {
-      const len = 4;
-      putAttr64(v, at, 7, len, f, 0, buf.addr + p);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "resp_lkey");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 7 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
+      v.setUint32(at, 7 | (4 << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       p += 8;
     }
     at += 16;
   }
   {
     const x = input.respRkey ?? true;
-    const f = mandatoryFlag(optional, "resp_rkey");
-    if (x instanceof UserPtr) putAttr64(v, at, 8, x.len, f, 0, x.addr);
-    else {
-      const len = 4;
-      putAttr64(v, at, 8, len, f, 0, buf.addr + p);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "resp_rkey");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 8 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
+      v.setUint32(at, 8 | (4 << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       p += 8;
     }
     at += 16;
   }
   if (input.mlx5AccessFlags !== undefined) {
     const x = input.mlx5AccessFlags;
-    const f = mandatoryFlag(optional, "mlx5_access_flags");
-    putAttr(v, at, 4096, 4, f, 0, x >>> 0, 0);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "mlx5_access_flags");
+    v.setUint32(at, 4096 | (4 << 16), true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
     at += 16;
   }
   return p;
@@ -882,11 +1032,11 @@ export function encodeRegMr(buf: IoctlBuffer, input: RegMrIn, optional?: readonl
   }
   {
     const x = input.respLkey ?? true;
-    if (!(x instanceof UserPtr)) extra += 8;
+    if (!isUserPtr(x)) extra += 8;
   }
   {
     const x = input.respRkey ?? true;
-    if (!(x instanceof UserPtr)) extra += 8;
+    if (!isUserPtr(x)) extra += 8;
   }
   if (input.dmaHandle !== undefined) {
     n++;
@@ -894,7 +1044,7 @@ export function encodeRegMr(buf: IoctlBuffer, input: RegMrIn, optional?: readonl
   if (input.uhwIn !== undefined) {
     n++;
     const x = input.uhwIn;
-    if (!(x instanceof UserPtr) && x.length > 8) extra += alignUp8(x.length);
+    if (!isUserPtr(x) && x.length > 8) extra += alignUp8(x.length);
   }
   if (input.uhwOut !== undefined) {
     n++;
@@ -902,98 +1052,160 @@ export function encodeRegMr(buf: IoctlBuffer, input: RegMrIn, optional?: readonl
     if (typeof x === 'number') extra += alignUp8(x);
   }
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "MR.REG_MR");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "MR.REG_MR");
   const v = buf.view;
   const b = buf.bytes;
-  putHeader(v, n, 7, 5, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (7 << 16), true);
+  v.setUint32(4, 5 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
+  let at = 24;
   if (input.fdOffset !== undefined) {
     const x = input.fdOffset;
-    const f = mandatoryFlag(optional, "fd_offset");
-    putAttr64(v, at, 8, 8, f, 0, x);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "fd_offset");
+    v.setUint32(at, 8 | (8 << 16), true);
+    v.setUint32(at + 4, f, true);
+    if (typeof x === 'number') {
+      v.setUint32(at + 8, x >>> 0, true);
+      v.setUint32(at + 12, Math.floor(x / 0x1_0000_0000) >>> 0, true);
+    } else v.setBigUint64(at + 8, BigInt.asUintN(64, x), true);
     at += 16;
   }
   if (input.fd !== undefined) {
     const x = input.fd;
-    const f = mandatoryFlag(optional, "fd");
-    putAttrS32(v, at, 7, f, x);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "fd");
+    v.setUint32(at, 7, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, x < 0 ? 0xffffffff : 0, true);
     at += 16;
   }
   if (input.addr !== undefined) {
     const x = input.addr;
-    const f = mandatoryFlag(optional, "addr");
-    putAttr64(v, at, 4, 8, f, 0, x);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "addr");
+    v.setUint32(at, 4 | (8 << 16), true);
+    v.setUint32(at + 4, f, true);
+    if (typeof x === 'number') {
+      v.setUint32(at + 8, x >>> 0, true);
+      v.setUint32(at + 12, Math.floor(x / 0x1_0000_0000) >>> 0, true);
+    } else v.setBigUint64(at + 8, BigInt.asUintN(64, x), true);
     at += 16;
   }
   {
     const x = input.iova;
-    const f = mandatoryFlag(optional, "iova");
-    putAttr64(v, at, 3, 8, f, 0, x);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "iova");
+    v.setUint32(at, 3 | (8 << 16), true);
+    v.setUint32(at + 4, f, true);
+    if (typeof x === 'number') {
+      v.setUint32(at + 8, x >>> 0, true);
+      v.setUint32(at + 12, Math.floor(x / 0x1_0000_0000) >>> 0, true);
+    } else v.setBigUint64(at + 8, BigInt.asUintN(64, x), true);
     at += 16;
   }
   {
-    const f = mandatoryFlag(optional, "handle");
-    putAttr(v, at, 0, 0, f, 0, 0, 0);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "handle");
+    v.setUint32(at, 0, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, 0, true);
+    v.setUint32(at + 12, 0, true);
     at += 16;
   }
   {
     const x = input.respLkey ?? true;
-    const f = mandatoryFlag(optional, "resp_lkey");
-    if (x instanceof UserPtr) putAttr64(v, at, 9, x.len, f, 0, x.addr);
-    else {
-      const len = 4;
-      putAttr64(v, at, 9, len, f, 0, buf.addr + p);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "resp_lkey");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 9 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
+      v.setUint32(at, 9 | (4 << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       p += 8;
     }
     at += 16;
   }
   {
     const x = input.respRkey ?? true;
-    const f = mandatoryFlag(optional, "resp_rkey");
-    if (x instanceof UserPtr) putAttr64(v, at, 10, x.len, f, 0, x.addr);
-    else {
-      const len = 4;
-      putAttr64(v, at, 10, len, f, 0, buf.addr + p);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "resp_rkey");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 10 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
+      v.setUint32(at, 10 | (4 << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       p += 8;
     }
     at += 16;
   }
   {
     const x = input.pdHandle;
-    const f = mandatoryFlag(optional, "pd_handle");
-    putAttr(v, at, 1, 0, f, 0, x >>> 0, 0);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "pd_handle");
+    v.setUint32(at, 1, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
     at += 16;
   }
   {
     const x = input.length;
-    const f = mandatoryFlag(optional, "length");
-    putAttr64(v, at, 5, 8, f, 0, x);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "length");
+    v.setUint32(at, 5 | (8 << 16), true);
+    v.setUint32(at + 4, f, true);
+    if (typeof x === 'number') {
+      v.setUint32(at + 8, x >>> 0, true);
+      v.setUint32(at + 12, Math.floor(x / 0x1_0000_0000) >>> 0, true);
+    } else v.setBigUint64(at + 8, BigInt.asUintN(64, x), true);
     at += 16;
   }
   {
     const x = input.accessFlags;
-    const f = mandatoryFlag(optional, "access_flags");
-    putAttr(v, at, 6, 4, f, 0, x >>> 0, 0);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "access_flags");
+    v.setUint32(at, 6 | (4 << 16), true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
     at += 16;
   }
   if (input.dmaHandle !== undefined) {
     const x = input.dmaHandle;
-    const f = mandatoryFlag(optional, "dma_handle");
-    putAttr(v, at, 2, 0, f, 0, x >>> 0, 0);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "dma_handle");
+    v.setUint32(at, 2, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
     at += 16;
   }
   if (input.uhwIn !== undefined) {
     const x = input.uhwIn;
-    const f = mandatoryFlag(optional, "uhw_in");
-    if (x instanceof UserPtr) putAttr64(v, at, 4096, x.len, f, 0, x.addr);
-    else {
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "uhw_in");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 4096 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
       const len = x.length;
       if (len <= 8) {
-        putAttr(v, at, 4096, len, f, 0, 0, 0);
+        v.setUint32(at, 4096 | (len << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, 0, true);
+        v.setUint32(at + 12, 0, true);
         b.set(x, at + 8);
       } else {
-        putAttr64(v, at, 4096, len, f, 0, buf.addr + p);
+        v.setUint32(at, 4096 | (len << 16), true);
+        v.setUint32(at + 4, f, true);
+        v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+        v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
         b.set(x, p);
         p += alignUp8(len);
       }
@@ -1002,11 +1214,18 @@ export function encodeRegMr(buf: IoctlBuffer, input: RegMrIn, optional?: readonl
   }
   if (input.uhwOut !== undefined) {
     const x = input.uhwOut;
-    const f = mandatoryFlag(optional, "uhw_out");
-    if (x instanceof UserPtr) putAttr64(v, at, 4097, x.len, f, 0, x.addr);
-    else {
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "uhw_out");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 4097 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
       const len = x as number;
-      putAttr64(v, at, 4097, len, f, 0, buf.addr + p);
+      v.setUint32(at, 4097 | (len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       p += alignUp8(len);
     }
     at += 16;

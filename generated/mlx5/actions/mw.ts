@@ -4,7 +4,7 @@
  * MW (UVERBS_OBJECT_MW): A memory window: a remote-access grant that can be bound to part of a memory region and moved without re-registering it. The core ioctl ABI only destroys MWs; they are created with the write() command IB_USER_VERBS_CMD_ALLOC_MW (directly or through INVOKE_WRITE).
  */
 
-import { alignUp8, attrAt, attrIdAt, mandatoryFlag, numAttrs, putAttr, putHeader, type IoctlBuffer } from '../../../runtime/ioctl-buffer.js';
+import { alignUp8, attrAt, attrIdAt, mandatoryFlag, numAttrs, type IoctlBuffer } from '../../../runtime/ioctl-buffer.js';
 import { DRIVER_ID } from '../ids.js';
 
 /** Input of MW.MW_DESTROY (UVERBS_METHOD_MW_DESTROY): Free a memory window, releasing its hold on its PD. */
@@ -22,16 +22,23 @@ export function encodeMwDestroy(buf: IoctlBuffer, input: MwDestroyIn, optional?:
   let n = 1;
   let extra = 0;
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "MW.MW_DESTROY");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "MW.MW_DESTROY");
   const v = buf.view;
-  putHeader(v, n, 8, 0, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (8 << 16), true);
+  v.setUint32(4, 0 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
+    const at = 24;
     const x = input.handle;
-    const f = mandatoryFlag(optional, "handle");
-    putAttr(v, at, 0, 0, f, 0, x >>> 0, 0);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "handle");
+    v.setUint32(at, 0, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   return p;
 }

@@ -4,7 +4,7 @@
  * PD (UVERBS_OBJECT_PD): A protection domain: the scope that ties memory regions, windows, address handles, QPs and SRQs together so that only objects of the same PD can use each other. The core ioctl ABI only destroys PDs; they are created with the write() command IB_USER_VERBS_CMD_ALLOC_PD (directly or through INVOKE_WRITE).
  */
 
-import { UserPtr, alignUp8, attrAt, attrIdAt, attrLenAt, attrPtr, mandatoryFlag, numAttrs, payload, putAttr, putAttr64, putHeader, type IoctlBuffer } from '../../../runtime/ioctl-buffer.js';
+import { UserPtr, alignUp8, attrAt, attrIdAt, attrLenAt, attrPtr, isUserPtr, mandatoryFlag, numAttrs, payload, type IoctlBuffer } from '../../../runtime/ioctl-buffer.js';
 import { DRIVER_ID } from '../ids.js';
 
 /** Input of PD.PD_DESTROY (UVERBS_METHOD_PD_DESTROY): Free a protection domain. Refused with EBUSY while any object (MR, MW, AH, QP, SRQ, WQ and the like) still uses it. */
@@ -22,16 +22,23 @@ export function encodePdDestroy(buf: IoctlBuffer, input: PdDestroyIn, optional?:
   let n = 1;
   let extra = 0;
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "PD.PD_DESTROY");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "PD.PD_DESTROY");
   const v = buf.view;
-  putHeader(v, n, 1, 0, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (1 << 16), true);
+  v.setUint32(4, 0 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
+    const at = 24;
     const x = input.handle;
-    const f = mandatoryFlag(optional, "handle");
-    putAttr(v, at, 0, 0, f, 0, x >>> 0, 0);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "handle");
+    v.setUint32(at, 0, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   return p;
 }
@@ -80,30 +87,43 @@ export function encodePdQuery(buf: IoctlBuffer, input: PdQueryIn, optional?: rea
   let extra = 0;
   {
     const x = input.respPdn ?? true;
-    if (!(x instanceof UserPtr)) extra += 8;
+    if (!isUserPtr(x)) extra += 8;
   }
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "PD.PD_QUERY");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "PD.PD_QUERY");
   const v = buf.view;
-  putHeader(v, n, 1, 4096, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (1 << 16), true);
+  v.setUint32(4, 4096 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
+    const at = 24;
     const x = input.handle;
-    const f = mandatoryFlag(optional, "handle");
-    putAttr(v, at, 4096, 0, f, 0, x >>> 0, 0);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "handle");
+    v.setUint32(at, 4096, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   {
+    const at = 40;
     const x = input.respPdn ?? true;
-    const f = mandatoryFlag(optional, "resp_pdn");
-    if (x instanceof UserPtr) putAttr64(v, at, 4097, x.len, f, 0, x.addr);
-    else {
-      const len = 4;
-      putAttr64(v, at, 4097, len, f, 0, buf.addr + p);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "resp_pdn");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 4097 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
+      v.setUint32(at, 4097 | (4 << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       p += 8;
     }
-    at += 16;
   }
   return p;
 }

@@ -4,7 +4,7 @@
  * RWQ_IND_TBL (UVERBS_OBJECT_RWQ_IND_TBL): A receive work queue indirection table: the list of WQs among which a RSS QP spreads incoming packets. The core ioctl ABI only destroys these tables; they are created with the extended write() command IB_USER_VERBS_EX_CMD_CREATE_RWQ_IND_TBL (directly or through INVOKE_WRITE).
  */
 
-import { alignUp8, attrAt, attrIdAt, mandatoryFlag, numAttrs, putAttr, putHeader, type IoctlBuffer } from '../../../runtime/ioctl-buffer.js';
+import { alignUp8, attrAt, attrIdAt, mandatoryFlag, numAttrs, type IoctlBuffer } from '../../../runtime/ioctl-buffer.js';
 import { DRIVER_ID } from '../ids.js';
 
 /** Input of RWQ_IND_TBL.RWQ_IND_TBL_DESTROY (UVERBS_METHOD_RWQ_IND_TBL_DESTROY): Destroy an indirection table and release its holds on its WQs. Refused with EBUSY while a QP still uses it. */
@@ -22,16 +22,23 @@ export function encodeRwqIndTblDestroy(buf: IoctlBuffer, input: RwqIndTblDestroy
   let n = 1;
   let extra = 0;
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "RWQ_IND_TBL.RWQ_IND_TBL_DESTROY");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "RWQ_IND_TBL.RWQ_IND_TBL_DESTROY");
   const v = buf.view;
-  putHeader(v, n, 11, 0, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (11 << 16), true);
+  v.setUint32(4, 0 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
+    const at = 24;
     const x = input.handle;
-    const f = mandatoryFlag(optional, "handle");
-    putAttr(v, at, 0, 0, f, 0, x >>> 0, 0);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "handle");
+    v.setUint32(at, 0, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   return p;
 }

@@ -4,7 +4,7 @@
  * STEERING_ANCHOR (MLX5_IB_OBJECT_STEERING_ANCHOR): A steering anchor: a kernel-owned flow table in front of one priority of a steering table, whose id user space (DEVX or software steering) can use as a jump target to reach the rules the kernel placed there. It holds a reference on that priority's table. The type exists only when the device allows shared flow tables.
  */
 
-import { UserPtr, alignUp8, attrAt, attrIdAt, attrLenAt, attrPtr, mandatoryFlag, numAttrs, payload, putAttr, putAttr64, putHeader, type IoctlBuffer } from '../../../runtime/ioctl-buffer.js';
+import { UserPtr, alignUp8, attrAt, attrIdAt, attrLenAt, attrPtr, isUserPtr, mandatoryFlag, numAttrs, payload, type IoctlBuffer } from '../../../runtime/ioctl-buffer.js';
 import { DRIVER_ID } from '../ids.js';
 
 /** Input of STEERING_ANCHOR.STEERING_ANCHOR_CREATE (MLX5_IB_METHOD_STEERING_ANCHOR_CREATE): Create an anchor for a table type and priority and return the anchor table's id. Needs CAP_NET_RAW (else EPERM); an unknown table type answers EINVAL; table creation failures answer their own errno. */
@@ -31,41 +31,62 @@ export function encodeSteeringAnchorCreate(buf: IoctlBuffer, input: SteeringAnch
   let extra = 0;
   {
     const x = input.ftId ?? true;
-    if (!(x instanceof UserPtr)) extra += 8;
+    if (!isUserPtr(x)) extra += 8;
   }
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "STEERING_ANCHOR.STEERING_ANCHOR_CREATE");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "STEERING_ANCHOR.STEERING_ANCHOR_CREATE");
   const v = buf.view;
-  putHeader(v, n, 4105, 4096, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (4105 << 16), true);
+  v.setUint32(4, 4096 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
-    const f = mandatoryFlag(optional, "handle");
-    putAttr(v, at, 4096, 0, f, 0, 0, 0);
-    at += 16;
+    const at = 24;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "handle");
+    v.setUint32(at, 4096, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   {
+    const at = 40;
     const x = input.ftType;
-    const f = mandatoryFlag(optional, "ft_type");
-    putAttr64(v, at, 4097, 8, f, 0, x);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "ft_type");
+    v.setUint32(at, 4097 | (8 << 16), true);
+    v.setUint32(at + 4, f, true);
+    if (typeof x === 'number') {
+      v.setUint32(at + 8, x >>> 0, true);
+      v.setUint32(at + 12, Math.floor(x / 0x1_0000_0000) >>> 0, true);
+    } else v.setBigUint64(at + 8, BigInt.asUintN(64, x), true);
   }
   {
+    const at = 56;
     const x = input.priority;
-    const f = mandatoryFlag(optional, "priority");
-    putAttr(v, at, 4098, 2, f, 0, x & 0xffff, 0);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "priority");
+    v.setUint32(at, 4098 | (2 << 16), true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x & 0xffff, true);
+    v.setUint32(at + 12, 0, true);
   }
   {
+    const at = 72;
     const x = input.ftId ?? true;
-    const f = mandatoryFlag(optional, "ft_id");
-    if (x instanceof UserPtr) putAttr64(v, at, 4099, x.len, f, 0, x.addr);
-    else {
-      const len = 4;
-      putAttr64(v, at, 4099, len, f, 0, buf.addr + p);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "ft_id");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 4099 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
+      v.setUint32(at, 4099 | (4 << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       p += 8;
     }
-    at += 16;
   }
   return p;
 }
@@ -146,16 +167,23 @@ export function encodeSteeringAnchorDestroy(buf: IoctlBuffer, input: SteeringAnc
   let n = 1;
   let extra = 0;
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "STEERING_ANCHOR.STEERING_ANCHOR_DESTROY");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "STEERING_ANCHOR.STEERING_ANCHOR_DESTROY");
   const v = buf.view;
-  putHeader(v, n, 4105, 4097, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (4105 << 16), true);
+  v.setUint32(4, 4097 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
+    const at = 24;
     const x = input.handle;
-    const f = mandatoryFlag(optional, "handle");
-    putAttr(v, at, 4096, 0, f, 0, x >>> 0, 0);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "handle");
+    v.setUint32(at, 4096, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   return p;
 }

@@ -4,7 +4,7 @@
  * UAR (MLX5_IB_OBJECT_UAR): A user access region (UAR): a doorbell page of the device allocated in the firmware under the context's uid and handed to user space to mmap, for DEVX objects or for verbs objects created with an explicit UAR index.
  */
 
-import { UserPtr, alignUp8, attrAt, attrIdAt, attrLenAt, attrPtr, mandatoryFlag, numAttrs, payload, putAttr, putAttr64, putHeader, type IoctlBuffer } from '../../../runtime/ioctl-buffer.js';
+import { UserPtr, alignUp8, attrAt, attrIdAt, attrLenAt, attrPtr, isUserPtr, mandatoryFlag, numAttrs, payload, type IoctlBuffer } from '../../../runtime/ioctl-buffer.js';
 import { DRIVER_ID } from '../ids.js';
 
 /** Input of UAR.UAR_OBJ_ALLOC (MLX5_IB_METHOD_UAR_OBJ_ALLOC): Allocate a UAR page and give back where to mmap it. A type other than BF or NC answers EOPNOTSUPP, and so does BF on a device without write-combining support; firmware failures answer their own errno. */
@@ -37,65 +37,95 @@ export function encodeUarObjAlloc(buf: IoctlBuffer, input: UarObjAllocIn, option
   let extra = 0;
   {
     const x = input.mmapOffset ?? true;
-    if (!(x instanceof UserPtr)) extra += 8;
+    if (!isUserPtr(x)) extra += 8;
   }
   {
     const x = input.mmapLength ?? true;
-    if (!(x instanceof UserPtr)) extra += 8;
+    if (!isUserPtr(x)) extra += 8;
   }
   {
     const x = input.pageId ?? true;
-    if (!(x instanceof UserPtr)) extra += 8;
+    if (!isUserPtr(x)) extra += 8;
   }
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "UAR.UAR_OBJ_ALLOC");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "UAR.UAR_OBJ_ALLOC");
   const v = buf.view;
-  putHeader(v, n, 4104, 4096, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (4104 << 16), true);
+  v.setUint32(4, 4096 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
-    const f = mandatoryFlag(optional, "handle");
-    putAttr(v, at, 4096, 0, f, 0, 0, 0);
-    at += 16;
+    const at = 24;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "handle");
+    v.setUint32(at, 4096, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   {
+    const at = 40;
     const x = input.type;
-    const f = mandatoryFlag(optional, "type");
-    putAttr64(v, at, 4097, 8, f, 0, x);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "type");
+    v.setUint32(at, 4097 | (8 << 16), true);
+    v.setUint32(at + 4, f, true);
+    if (typeof x === 'number') {
+      v.setUint32(at + 8, x >>> 0, true);
+      v.setUint32(at + 12, Math.floor(x / 0x1_0000_0000) >>> 0, true);
+    } else v.setBigUint64(at + 8, BigInt.asUintN(64, x), true);
   }
   {
+    const at = 56;
     const x = input.mmapOffset ?? true;
-    const f = mandatoryFlag(optional, "mmap_offset");
-    if (x instanceof UserPtr) putAttr64(v, at, 4098, x.len, f, 0, x.addr);
-    else {
-      const len = 8;
-      putAttr64(v, at, 4098, len, f, 0, buf.addr + p);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "mmap_offset");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 4098 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
+      v.setUint32(at, 4098 | (8 << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       p += 8;
     }
-    at += 16;
   }
   {
+    const at = 72;
     const x = input.mmapLength ?? true;
-    const f = mandatoryFlag(optional, "mmap_length");
-    if (x instanceof UserPtr) putAttr64(v, at, 4099, x.len, f, 0, x.addr);
-    else {
-      const len = 4;
-      putAttr64(v, at, 4099, len, f, 0, buf.addr + p);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "mmap_length");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 4099 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
+      v.setUint32(at, 4099 | (4 << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       p += 8;
     }
-    at += 16;
   }
   {
+    const at = 88;
     const x = input.pageId ?? true;
-    const f = mandatoryFlag(optional, "page_id");
-    if (x instanceof UserPtr) putAttr64(v, at, 4100, x.len, f, 0, x.addr);
-    else {
-      const len = 4;
-      putAttr64(v, at, 4100, len, f, 0, buf.addr + p);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "page_id");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 4100 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
+      v.setUint32(at, 4100 | (4 << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       p += 8;
     }
-    at += 16;
   }
   return p;
 }
@@ -201,16 +231,23 @@ export function encodeUarObjDestroy(buf: IoctlBuffer, input: UarObjDestroyIn, op
   let n = 1;
   let extra = 0;
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "UAR.UAR_OBJ_DESTROY");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "UAR.UAR_OBJ_DESTROY");
   const v = buf.view;
-  putHeader(v, n, 4104, 4097, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (4104 << 16), true);
+  v.setUint32(4, 4097 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
+    const at = 24;
     const x = input.handle;
-    const f = mandatoryFlag(optional, "handle");
-    putAttr(v, at, 4096, 0, f, 0, x >>> 0, 0);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "handle");
+    v.setUint32(at, 4096, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   return p;
 }

@@ -4,7 +4,7 @@
  * VAR (MLX5_IB_OBJECT_VAR): A VirtIO access region (VAR): one doorbell page of the device's VirtIO emulation BAR, handed to user space to mmap (for virtio queues run through DEVX). The type exists only on devices with VirtIO net queue support (or, with the TLP patch, TLP device emulation).
  */
 
-import { UserPtr, alignUp8, attrAt, attrIdAt, attrLenAt, attrPtr, mandatoryFlag, numAttrs, payload, putAttr, putAttr64, putHeader, type IoctlBuffer } from '../../../runtime/ioctl-buffer.js';
+import { UserPtr, alignUp8, attrAt, attrIdAt, attrLenAt, attrPtr, isUserPtr, mandatoryFlag, numAttrs, payload, type IoctlBuffer } from '../../../runtime/ioctl-buffer.js';
 import { DRIVER_ID } from '../ids.js';
 
 /** Input of VAR.VAR_OBJ_ALLOC (MLX5_IB_METHOD_VAR_OBJ_ALLOC): Take a free doorbell page and give back where to mmap it. Answers ENOSPC when every page of the region is taken, and (with flags) EOPNOTSUPP when the device lacks the requested kind of region. */
@@ -37,67 +37,96 @@ export function encodeVarObjAlloc(buf: IoctlBuffer, input: VarObjAllocIn, option
   let extra = 0;
   {
     const x = input.mmapOffset ?? true;
-    if (!(x instanceof UserPtr)) extra += 8;
+    if (!isUserPtr(x)) extra += 8;
   }
   {
     const x = input.mmapLength ?? true;
-    if (!(x instanceof UserPtr)) extra += 8;
+    if (!isUserPtr(x)) extra += 8;
   }
   {
     const x = input.pageId ?? true;
-    if (!(x instanceof UserPtr)) extra += 8;
+    if (!isUserPtr(x)) extra += 8;
   }
   if (input.flags !== undefined) {
     n++;
   }
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "VAR.VAR_OBJ_ALLOC");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "VAR.VAR_OBJ_ALLOC");
   const v = buf.view;
-  putHeader(v, n, 4102, 4096, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (4102 << 16), true);
+  v.setUint32(4, 4096 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
-    const f = mandatoryFlag(optional, "handle");
-    putAttr(v, at, 4096, 0, f, 0, 0, 0);
-    at += 16;
+    const at = 24;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "handle");
+    v.setUint32(at, 4096, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   {
+    const at = 40;
     const x = input.mmapOffset ?? true;
-    const f = mandatoryFlag(optional, "mmap_offset");
-    if (x instanceof UserPtr) putAttr64(v, at, 4097, x.len, f, 0, x.addr);
-    else {
-      const len = 8;
-      putAttr64(v, at, 4097, len, f, 0, buf.addr + p);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "mmap_offset");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 4097 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
+      v.setUint32(at, 4097 | (8 << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       p += 8;
     }
-    at += 16;
   }
   {
+    const at = 56;
     const x = input.mmapLength ?? true;
-    const f = mandatoryFlag(optional, "mmap_length");
-    if (x instanceof UserPtr) putAttr64(v, at, 4098, x.len, f, 0, x.addr);
-    else {
-      const len = 4;
-      putAttr64(v, at, 4098, len, f, 0, buf.addr + p);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "mmap_length");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 4098 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
+      v.setUint32(at, 4098 | (4 << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       p += 8;
     }
-    at += 16;
   }
   {
+    const at = 72;
     const x = input.pageId ?? true;
-    const f = mandatoryFlag(optional, "page_id");
-    if (x instanceof UserPtr) putAttr64(v, at, 4099, x.len, f, 0, x.addr);
-    else {
-      const len = 4;
-      putAttr64(v, at, 4099, len, f, 0, buf.addr + p);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "page_id");
+    if (isUserPtr(x)) {
+      v.setUint32(at, 4099 | (x.len << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, x.addr >>> 0, true);
+      v.setUint32(at + 12, x.addr / 0x1_0000_0000 >>> 0, true);
+    } else {
+      v.setUint32(at, 4099 | (4 << 16), true);
+      v.setUint32(at + 4, f, true);
+      v.setUint32(at + 8, (buf.addr + p) >>> 0, true);
+      v.setUint32(at + 12, (buf.addr + p) / 0x1_0000_0000 >>> 0, true);
       p += 8;
     }
-    at += 16;
   }
+  let at = 88;
   if (input.flags !== undefined) {
     const x = input.flags;
-    const f = mandatoryFlag(optional, "flags");
-    putAttr(v, at, 4100, 4, f, 0, x >>> 0, 0);
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "flags");
+    v.setUint32(at, 4100 | (4 << 16), true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
     at += 16;
   }
   return p;
@@ -203,16 +232,23 @@ export function encodeVarObjDestroy(buf: IoctlBuffer, input: VarObjDestroyIn, op
   let n = 1;
   let extra = 0;
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "VAR.VAR_OBJ_DESTROY");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "VAR.VAR_OBJ_DESTROY");
   const v = buf.view;
-  putHeader(v, n, 4102, 4097, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (4102 << 16), true);
+  v.setUint32(4, 4097 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
+    const at = 24;
     const x = input.handle;
-    const f = mandatoryFlag(optional, "handle");
-    putAttr(v, at, 4096, 0, f, 0, x >>> 0, 0);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "handle");
+    v.setUint32(at, 4096, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   return p;
 }

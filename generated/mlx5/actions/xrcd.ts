@@ -4,7 +4,7 @@
  * XRCD (UVERBS_OBJECT_XRCD): An XRC domain: the scope that lets XRC QPs and SRQs of different processes share receive queues. The core ioctl ABI only closes XRCDs; they are opened with the write() command IB_USER_VERBS_CMD_OPEN_XRCD (directly or through INVOKE_WRITE), optionally shared through a file's inode.
  */
 
-import { alignUp8, attrAt, attrIdAt, mandatoryFlag, numAttrs, putAttr, putHeader, type IoctlBuffer } from '../../../runtime/ioctl-buffer.js';
+import { alignUp8, attrAt, attrIdAt, mandatoryFlag, numAttrs, type IoctlBuffer } from '../../../runtime/ioctl-buffer.js';
 import { DRIVER_ID } from '../ids.js';
 
 /** Input of XRCD.XRCD_DESTROY (UVERBS_METHOD_XRCD_DESTROY): Close this file's use of an XRC domain; the domain itself goes when its last user closes it. Refused with EBUSY while QPs or SRQs opened through this handle still use it. */
@@ -22,16 +22,23 @@ export function encodeXrcdDestroy(buf: IoctlBuffer, input: XrcdDestroyIn, option
   let n = 1;
   let extra = 0;
   const start = alignUp8(24 + 16 * n);
-  buf.ensure(start + extra, "XRCD.XRCD_DESTROY");
+  if (start + extra > buf.capacity) buf.ensure(start + extra, "XRCD.XRCD_DESTROY");
   const v = buf.view;
-  putHeader(v, n, 10, 0, DRIVER_ID);
-  let at = 24;
+  v.setUint32(0, (24 + 16 * n) | (10 << 16), true);
+  v.setUint32(4, 0 | (n << 16), true);
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(16, DRIVER_ID, true);
+  v.setUint32(20, 0, true);
   let p = start;
   {
+    const at = 24;
     const x = input.handle;
-    const f = mandatoryFlag(optional, "handle");
-    putAttr(v, at, 0, 0, f, 0, x >>> 0, 0);
-    at += 16;
+    const f = optional === undefined ? 1 : mandatoryFlag(optional, "handle");
+    v.setUint32(at, 0, true);
+    v.setUint32(at + 4, f, true);
+    v.setUint32(at + 8, x >>> 0, true);
+    v.setUint32(at + 12, 0, true);
   }
   return p;
 }
