@@ -74,7 +74,7 @@ function driver(d: DriverModel): object {
       ...(w.creates !== undefined ? { creates: w.creates } : {}),
       ...(w.destroys !== undefined ? { destroys: w.destroys } : {}),
       driverData: w.driverData,
-      handler: w.handler,
+      ...(w.handler !== undefined ? { handler: w.handler } : { notImplemented: true }),
       driver: w.driver,
       doc: w.doc,
     })),

@@ -174,7 +174,8 @@ export interface WriteCommandModel {
   command: number;
   extended: boolean;
   doc: string;
-  handler: string;
+  /** The device's write handler; absent for a command Linux numbers but never implemented (EOPNOTSUPP). */
+  handler?: string;
   request: StructModel;
   /** The kernel's minimum request length: the end of requestLast, or the whole request struct. */
   requestMinLen: number;

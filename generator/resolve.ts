@@ -546,7 +546,7 @@ class DriverResolver {
         }
         out.push({
           name: w.name, tsName: camelCase(w.name), cName: w.cName, command: w.command, extended: w.extended, doc: w.doc,
-          handler: w.handler, request, requestMinLen, ...(response ? { response } : {}), responseMinLen,
+          ...(w.handler !== undefined ? { handler: w.handler } : {}), request, requestMinLen, ...(response ? { response } : {}), responseMinLen,
           ...(w.creates !== undefined ? { creates: w.creates } : {}), ...(w.destroys !== undefined ? { destroys: w.destroys } : {}),
           driverData: w.driverData === true, driver: this.name, origin,
         });

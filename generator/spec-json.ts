@@ -165,7 +165,8 @@ export interface WriteCommandJson {
   command: number;
   extended: boolean;
   doc: string;
-  handler: string;
+  handler?: string;
+  notImplemented?: true;
   request: string;
   requestLast?: string;
   response?: string;

@@ -7,7 +7,7 @@
  * its low 12 bits index the array. No string keys on the hot path.
  */
 
-export const CONTRACT_VERSION = 1;
+export const CONTRACT_VERSION = 2;
 
 /** Attribute kinds as the kernel's uverbs_attr_spec types them. */
 export const AttrKind = {
@@ -90,6 +90,38 @@ export interface TypeSpec {
   readonly actions: ById<ActionSpec>;
 }
 
+/**
+ * A command of the write() ABI (the kernel's uverbs_api_write_method). Handlers read
+ * the request and write the response themselves (uverbs_request / uverbs_response);
+ * the runtime checks the header against these sizes first.
+ */
+export interface WriteSpec {
+  /** The command number, without IB_USER_VERBS_CMD_FLAG_EXTENDED. */
+  readonly command: number;
+  /** An IB_USER_VERBS_EX_CMD_* command: ib_uverbs_ex_cmd_hdr follows the header. */
+  readonly extended: boolean;
+  /** The spec's name, e.g. "ALLOC_PD" or "EX_CREATE_CQ". */
+  readonly name: string;
+  /** The write handler the device must provide; "" for a command Linux numbers but never implemented (it answers EOPNOTSUPP). */
+  readonly handler: string;
+  /** The kernel's req_size: the shortest core request accepted (ENOSPC below it). */
+  readonly reqSize: number;
+  /** sizeof the request struct: what the handler reads; a longer request must be zero past it (else EOPNOTSUPP). */
+  readonly reqStructSize: number;
+  /** The kernel's resp_size: the least response room accepted (ENOSPC below it); 0 without a response. */
+  readonly respSize: number;
+  /** sizeof the response struct (0 without a response). */
+  readonly respStructSize: number;
+  /** A plain command whose request starts with the u64 address of its response. */
+  readonly hasResp: boolean;
+  /** Driver data (udata) follows the core request and the core response. */
+  readonly hasUdata: boolean;
+  /** The object type a successful command creates, or NO_OBJECT. */
+  readonly creates: number;
+  /** The object type it destroys, or NO_OBJECT. */
+  readonly destroys: number;
+}
+
 export interface UapiSpec {
   readonly contract: number;
   readonly driver: string;
@@ -97,6 +129,10 @@ export interface UapiSpec {
   readonly types: ById<TypeSpec>;
   /** Type ids, first released first. */
   readonly releaseOrder: readonly number[];
+  /** Plain write() commands, dense by command number (undefined where none is declared). */
+  readonly write: readonly (WriteSpec | undefined)[];
+  /** Extended write() commands (IB_USER_VERBS_CMD_FLAG_EXTENDED), dense by command number. */
+  readonly writeEx: readonly (WriteSpec | undefined)[];
 }
 
 /** Looks an id up in a dense pair of arrays; undefined for an unknown id or namespace. */

@@ -542,6 +542,56 @@ export type HandlerName =
 | "mlx5SteeringAnchorCreate"
 | "mlx5SteeringAnchorDestroy";
 
+/** The names of the write() handlers a device of driver mlx5 provides, one per implemented command. */
+export type WriteHandlerName =
+| "writeCreateAh"
+| "writeDestroyAh"
+| "writeCreateCompChannel"
+| "writeGetContext"
+| "writeQueryDevice"
+| "writeQueryPort"
+| "writeExQueryDevice"
+| "writeCreateCq"
+| "writeResizeCq"
+| "writeDestroyCq"
+| "writePollCq"
+| "writeReqNotifyCq"
+| "writeExCreateCq"
+| "writeExModifyCq"
+| "writeExCreateFlow"
+| "writeExDestroyFlow"
+| "writeRegMr"
+| "writeReregMr"
+| "writeDeregMr"
+| "writeAllocMw"
+| "writeDeallocMw"
+| "writeAllocPd"
+| "writeDeallocPd"
+| "writeCreateQp"
+| "writeQueryQp"
+| "writeModifyQp"
+| "writeDestroyQp"
+| "writePostSend"
+| "writePostRecv"
+| "writeAttachMcast"
+| "writeDetachMcast"
+| "writeOpenQp"
+| "writeExCreateQp"
+| "writeExModifyQp"
+| "writeExCreateRwqIndTbl"
+| "writeExDestroyRwqIndTbl"
+| "writeCreateSrq"
+| "writeModifySrq"
+| "writeQuerySrq"
+| "writeDestroySrq"
+| "writePostSrqRecv"
+| "writeCreateXsrq"
+| "writeExCreateWq"
+| "writeExModifyWq"
+| "writeExDestroyWq"
+| "writeOpenXrcd"
+| "writeCloseXrcd";
+
 /** The object types whose objects a device of driver mlx5 must know how to release. */
 export type ObjectTypeName =
 | "PD"
@@ -1885,4 +1935,107 @@ export const uapi: UapiSpec = {
       },
     ] },
   releaseOrder: [9, 4099, 4097, 4105, 13, 15, 8, 6, 4, 11, 12, 5, 7, 18, 14, 17, 19, 3, 4098, 4104, 4102, 4103, 10, 1, 4100, 4101, 2, 16],
+  write: [
+    { command: 0, extended: false, name: "GET_CONTEXT", handler: "writeGetContext", reqSize: 8, reqStructSize: 8, respSize: 8, respStructSize: 8, hasResp: true, hasUdata: true, creates: 16, destroys: NO_OBJECT },
+    { command: 1, extended: false, name: "QUERY_DEVICE", handler: "writeQueryDevice", reqSize: 8, reqStructSize: 8, respSize: 176, respStructSize: 176, hasResp: true, hasUdata: false, creates: NO_OBJECT, destroys: NO_OBJECT },
+    { command: 2, extended: false, name: "QUERY_PORT", handler: "writeQueryPort", reqSize: 16, reqStructSize: 16, respSize: 40, respStructSize: 40, hasResp: true, hasUdata: false, creates: NO_OBJECT, destroys: NO_OBJECT },
+    { command: 3, extended: false, name: "ALLOC_PD", handler: "writeAllocPd", reqSize: 8, reqStructSize: 8, respSize: 4, respStructSize: 4, hasResp: true, hasUdata: true, creates: 1, destroys: NO_OBJECT },
+    { command: 4, extended: false, name: "DEALLOC_PD", handler: "writeDeallocPd", reqSize: 4, reqStructSize: 4, respSize: 0, respStructSize: 0, hasResp: false, hasUdata: false, creates: NO_OBJECT, destroys: 1 },
+    { command: 5, extended: false, name: "CREATE_AH", handler: "writeCreateAh", reqSize: 56, reqStructSize: 56, respSize: 4, respStructSize: 4, hasResp: true, hasUdata: true, creates: 6, destroys: NO_OBJECT },
+    { command: 6, extended: false, name: "MODIFY_AH", handler: "", reqSize: 0, reqStructSize: 0, respSize: 0, respStructSize: 0, hasResp: false, hasUdata: false, creates: NO_OBJECT, destroys: NO_OBJECT },
+    { command: 7, extended: false, name: "QUERY_AH", handler: "", reqSize: 0, reqStructSize: 0, respSize: 0, respStructSize: 0, hasResp: false, hasUdata: false, creates: NO_OBJECT, destroys: NO_OBJECT },
+    { command: 8, extended: false, name: "DESTROY_AH", handler: "writeDestroyAh", reqSize: 4, reqStructSize: 4, respSize: 0, respStructSize: 0, hasResp: false, hasUdata: false, creates: NO_OBJECT, destroys: 6 },
+    { command: 9, extended: false, name: "REG_MR", handler: "writeRegMr", reqSize: 40, reqStructSize: 40, respSize: 12, respStructSize: 12, hasResp: true, hasUdata: true, creates: 7, destroys: NO_OBJECT },
+    { command: 10, extended: false, name: "REG_SMR", handler: "", reqSize: 0, reqStructSize: 0, respSize: 0, respStructSize: 0, hasResp: false, hasUdata: false, creates: NO_OBJECT, destroys: NO_OBJECT },
+    { command: 11, extended: false, name: "REREG_MR", handler: "writeReregMr", reqSize: 48, reqStructSize: 48, respSize: 8, respStructSize: 8, hasResp: true, hasUdata: true, creates: NO_OBJECT, destroys: NO_OBJECT },
+    { command: 12, extended: false, name: "QUERY_MR", handler: "", reqSize: 0, reqStructSize: 0, respSize: 0, respStructSize: 0, hasResp: false, hasUdata: false, creates: NO_OBJECT, destroys: NO_OBJECT },
+    { command: 13, extended: false, name: "DEREG_MR", handler: "writeDeregMr", reqSize: 4, reqStructSize: 4, respSize: 0, respStructSize: 0, hasResp: false, hasUdata: false, creates: NO_OBJECT, destroys: 7 },
+    { command: 14, extended: false, name: "ALLOC_MW", handler: "writeAllocMw", reqSize: 16, reqStructSize: 16, respSize: 8, respStructSize: 8, hasResp: true, hasUdata: true, creates: 8, destroys: NO_OBJECT },
+    { command: 15, extended: false, name: "BIND_MW", handler: "", reqSize: 0, reqStructSize: 0, respSize: 0, respStructSize: 0, hasResp: false, hasUdata: false, creates: NO_OBJECT, destroys: NO_OBJECT },
+    { command: 16, extended: false, name: "DEALLOC_MW", handler: "writeDeallocMw", reqSize: 4, reqStructSize: 4, respSize: 0, respStructSize: 0, hasResp: false, hasUdata: false, creates: NO_OBJECT, destroys: 8 },
+    { command: 17, extended: false, name: "CREATE_COMP_CHANNEL", handler: "writeCreateCompChannel", reqSize: 8, reqStructSize: 8, respSize: 4, respStructSize: 4, hasResp: true, hasUdata: false, creates: 2, destroys: NO_OBJECT },
+    { command: 18, extended: false, name: "CREATE_CQ", handler: "writeCreateCq", reqSize: 32, reqStructSize: 32, respSize: 8, respStructSize: 8, hasResp: true, hasUdata: true, creates: 3, destroys: NO_OBJECT },
+    { command: 19, extended: false, name: "RESIZE_CQ", handler: "writeResizeCq", reqSize: 16, reqStructSize: 16, respSize: 8, respStructSize: 8, hasResp: true, hasUdata: true, creates: NO_OBJECT, destroys: NO_OBJECT },
+    { command: 20, extended: false, name: "DESTROY_CQ", handler: "writeDestroyCq", reqSize: 16, reqStructSize: 16, respSize: 8, respStructSize: 8, hasResp: true, hasUdata: false, creates: NO_OBJECT, destroys: 3 },
+    { command: 21, extended: false, name: "POLL_CQ", handler: "writePollCq", reqSize: 16, reqStructSize: 16, respSize: 8, respStructSize: 8, hasResp: true, hasUdata: false, creates: NO_OBJECT, destroys: NO_OBJECT },
+    { command: 22, extended: false, name: "PEEK_CQ", handler: "", reqSize: 0, reqStructSize: 0, respSize: 0, respStructSize: 0, hasResp: false, hasUdata: false, creates: NO_OBJECT, destroys: NO_OBJECT },
+    { command: 23, extended: false, name: "REQ_NOTIFY_CQ", handler: "writeReqNotifyCq", reqSize: 8, reqStructSize: 8, respSize: 0, respStructSize: 0, hasResp: false, hasUdata: false, creates: NO_OBJECT, destroys: NO_OBJECT },
+    { command: 24, extended: false, name: "CREATE_QP", handler: "writeCreateQp", reqSize: 56, reqStructSize: 56, respSize: 32, respStructSize: 32, hasResp: true, hasUdata: true, creates: 4, destroys: NO_OBJECT },
+    { command: 25, extended: false, name: "QUERY_QP", handler: "writeQueryQp", reqSize: 16, reqStructSize: 16, respSize: 128, respStructSize: 128, hasResp: true, hasUdata: false, creates: NO_OBJECT, destroys: NO_OBJECT },
+    { command: 26, extended: false, name: "MODIFY_QP", handler: "writeModifyQp", reqSize: 112, reqStructSize: 112, respSize: 0, respStructSize: 0, hasResp: false, hasUdata: false, creates: NO_OBJECT, destroys: NO_OBJECT },
+    { command: 27, extended: false, name: "DESTROY_QP", handler: "writeDestroyQp", reqSize: 16, reqStructSize: 16, respSize: 4, respStructSize: 4, hasResp: true, hasUdata: false, creates: NO_OBJECT, destroys: 4 },
+    { command: 28, extended: false, name: "POST_SEND", handler: "writePostSend", reqSize: 24, reqStructSize: 24, respSize: 4, respStructSize: 4, hasResp: true, hasUdata: false, creates: NO_OBJECT, destroys: NO_OBJECT },
+    { command: 29, extended: false, name: "POST_RECV", handler: "writePostRecv", reqSize: 24, reqStructSize: 24, respSize: 4, respStructSize: 4, hasResp: true, hasUdata: false, creates: NO_OBJECT, destroys: NO_OBJECT },
+    { command: 30, extended: false, name: "ATTACH_MCAST", handler: "writeAttachMcast", reqSize: 24, reqStructSize: 24, respSize: 0, respStructSize: 0, hasResp: false, hasUdata: false, creates: NO_OBJECT, destroys: NO_OBJECT },
+    { command: 31, extended: false, name: "DETACH_MCAST", handler: "writeDetachMcast", reqSize: 24, reqStructSize: 24, respSize: 0, respStructSize: 0, hasResp: false, hasUdata: false, creates: NO_OBJECT, destroys: NO_OBJECT },
+    { command: 32, extended: false, name: "CREATE_SRQ", handler: "writeCreateSrq", reqSize: 32, reqStructSize: 32, respSize: 16, respStructSize: 16, hasResp: true, hasUdata: true, creates: 5, destroys: NO_OBJECT },
+    { command: 33, extended: false, name: "MODIFY_SRQ", handler: "writeModifySrq", reqSize: 16, reqStructSize: 16, respSize: 0, respStructSize: 0, hasResp: false, hasUdata: true, creates: NO_OBJECT, destroys: NO_OBJECT },
+    { command: 34, extended: false, name: "QUERY_SRQ", handler: "writeQuerySrq", reqSize: 16, reqStructSize: 16, respSize: 16, respStructSize: 16, hasResp: true, hasUdata: false, creates: NO_OBJECT, destroys: NO_OBJECT },
+    { command: 35, extended: false, name: "DESTROY_SRQ", handler: "writeDestroySrq", reqSize: 16, reqStructSize: 16, respSize: 4, respStructSize: 4, hasResp: true, hasUdata: false, creates: NO_OBJECT, destroys: 5 },
+    { command: 36, extended: false, name: "POST_SRQ_RECV", handler: "writePostSrqRecv", reqSize: 24, reqStructSize: 24, respSize: 4, respStructSize: 4, hasResp: true, hasUdata: false, creates: NO_OBJECT, destroys: NO_OBJECT },
+    { command: 37, extended: false, name: "OPEN_XRCD", handler: "writeOpenXrcd", reqSize: 16, reqStructSize: 16, respSize: 4, respStructSize: 4, hasResp: true, hasUdata: true, creates: 10, destroys: NO_OBJECT },
+    { command: 38, extended: false, name: "CLOSE_XRCD", handler: "writeCloseXrcd", reqSize: 4, reqStructSize: 4, respSize: 0, respStructSize: 0, hasResp: false, hasUdata: false, creates: NO_OBJECT, destroys: 10 },
+    { command: 39, extended: false, name: "CREATE_XSRQ", handler: "writeCreateXsrq", reqSize: 48, reqStructSize: 48, respSize: 16, respStructSize: 16, hasResp: true, hasUdata: true, creates: 5, destroys: NO_OBJECT },
+    { command: 40, extended: false, name: "OPEN_QP", handler: "writeOpenQp", reqSize: 32, reqStructSize: 32, respSize: 32, respStructSize: 32, hasResp: true, hasUdata: true, creates: 4, destroys: NO_OBJECT },
+  ],
+  writeEx: [
+    undefined,
+    { command: 1, extended: true, name: "EX_QUERY_DEVICE", handler: "writeExQueryDevice", reqSize: 8, reqStructSize: 8, respSize: 184, respStructSize: 304, hasResp: false, hasUdata: true, creates: NO_OBJECT, destroys: NO_OBJECT },
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    { command: 18, extended: true, name: "EX_CREATE_CQ", handler: "writeExCreateCq", reqSize: 32, reqStructSize: 32, respSize: 16, respStructSize: 16, hasResp: false, hasUdata: true, creates: 3, destroys: NO_OBJECT },
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    { command: 24, extended: true, name: "EX_CREATE_QP", handler: "writeExCreateQp", reqSize: 52, reqStructSize: 64, respSize: 40, respStructSize: 40, hasResp: false, hasUdata: true, creates: 4, destroys: NO_OBJECT },
+    undefined,
+    { command: 26, extended: true, name: "EX_MODIFY_QP", handler: "writeExModifyQp", reqSize: 112, reqStructSize: 120, respSize: 8, respStructSize: 8, hasResp: false, hasUdata: true, creates: NO_OBJECT, destroys: NO_OBJECT },
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    { command: 50, extended: true, name: "EX_CREATE_FLOW", handler: "writeExCreateFlow", reqSize: 24, reqStructSize: 24, respSize: 8, respStructSize: 8, hasResp: false, hasUdata: true, creates: 9, destroys: NO_OBJECT },
+    { command: 51, extended: true, name: "EX_DESTROY_FLOW", handler: "writeExDestroyFlow", reqSize: 8, reqStructSize: 8, respSize: 0, respStructSize: 0, hasResp: false, hasUdata: true, creates: NO_OBJECT, destroys: 9 },
+    { command: 52, extended: true, name: "EX_CREATE_WQ", handler: "writeExCreateWq", reqSize: 32, reqStructSize: 40, respSize: 24, respStructSize: 24, hasResp: false, hasUdata: true, creates: 12, destroys: NO_OBJECT },
+    { command: 53, extended: true, name: "EX_MODIFY_WQ", handler: "writeExModifyWq", reqSize: 16, reqStructSize: 24, respSize: 0, respStructSize: 0, hasResp: false, hasUdata: true, creates: NO_OBJECT, destroys: NO_OBJECT },
+    { command: 54, extended: true, name: "EX_DESTROY_WQ", handler: "writeExDestroyWq", reqSize: 8, reqStructSize: 8, respSize: 16, respStructSize: 16, hasResp: false, hasUdata: true, creates: NO_OBJECT, destroys: 12 },
+    { command: 55, extended: true, name: "EX_CREATE_RWQ_IND_TBL", handler: "writeExCreateRwqIndTbl", reqSize: 8, reqStructSize: 8, respSize: 16, respStructSize: 16, hasResp: false, hasUdata: true, creates: 11, destroys: NO_OBJECT },
+    { command: 56, extended: true, name: "EX_DESTROY_RWQ_IND_TBL", handler: "writeExDestroyRwqIndTbl", reqSize: 8, reqStructSize: 8, respSize: 0, respStructSize: 0, hasResp: false, hasUdata: true, creates: NO_OBJECT, destroys: 11 },
+    { command: 57, extended: true, name: "EX_MODIFY_CQ", handler: "writeExModifyCq", reqSize: 16, reqStructSize: 16, respSize: 0, respStructSize: 0, hasResp: false, hasUdata: true, creates: NO_OBJECT, destroys: NO_OBJECT },
+  ],
 };

@@ -3,7 +3,7 @@
  * flag; per action its attributes by bundle slot and by id; the dispatch table indexed
  * densely by type and action id. The runtime reads these through runtime/contract.ts.
  */
-import { type ActionModel, type AttrModel, type DriverModel, type TypeModel } from '../model.js';
+import { type ActionModel, type AttrModel, type DriverModel, type TypeModel, type WriteCommandModel } from '../model.js';
 import { docComment } from './ts.js';
 
 const KIND: Record<AttrModel['kind'], string> = {
@@ -57,6 +57,26 @@ function actionSpec(t: TypeModel, a: ActionModel): string {
   }`;
 }
 
+/** One write() command of the kernel table (runtime/contract.ts WriteSpec). */
+function writeSpec(types: readonly TypeModel[], w: WriteCommandModel): string {
+  const obj = (name: string | undefined): string => (name === undefined ? 'NO_OBJECT' : String(types.find((t) => t.name === name)!.id));
+  const hasResp = !w.extended && w.request.fields[0]?.name === 'response';
+  return `{ command: ${w.command}, extended: ${w.extended}, name: ${JSON.stringify(w.name)}, handler: ${JSON.stringify(w.handler ?? '')}, ` +
+    `reqSize: ${w.requestMinLen}, reqStructSize: ${w.request.size}, respSize: ${w.responseMinLen}, respStructSize: ${w.response?.size ?? 0}, ` +
+    `hasResp: ${hasResp}, hasUdata: ${w.driverData}, creates: ${obj(w.creates)}, destroys: ${obj(w.destroys)} }`;
+}
+
+/** Write commands of one kind, dense by command number. */
+function writeTable(types: readonly TypeModel[], commands: readonly WriteCommandModel[]): string {
+  if (commands.length === 0) return '[]';
+  const max = Math.max(...commands.map((w) => w.command));
+  const slots = Array.from({ length: max + 1 }, (_, i) => {
+    const w = commands.find((x) => x.command === i);
+    return w ? writeSpec(types, w) : 'undefined';
+  });
+  return `[\n${slots.map((x) => `    ${x},`).join('\n')}\n  ]`;
+}
+
 export function emitUapi(d: DriverModel, runtime: string): string {
   const out: string[] = [];
   out.push('');
@@ -69,6 +89,10 @@ export function emitUapi(d: DriverModel, runtime: string): string {
   out.push('');
   out.push(docComment(`The names of the handlers a device of driver ${d.name} provides, one per action.`));
   out.push(`export type HandlerName =\n${handlers.map((h) => `  | ${JSON.stringify(h)}`).join('\n')};`);
+  const writeHandlers = d.writeCommands.flatMap((w) => (w.handler !== undefined ? [w.handler] : []));
+  out.push('');
+  out.push(docComment(`The names of the write() handlers a device of driver ${d.name} provides, one per implemented command.`));
+  out.push(`export type WriteHandlerName =${writeHandlers.length === 0 ? ' never' : `\n${writeHandlers.map((h) => `  | ${JSON.stringify(h)}`).join('\n')}`};`);
   const objectTypes = d.types.filter((t) => t.kind !== 'device').map((t) => t.name);
   out.push('');
   out.push(docComment(`The object types whose objects a device of driver ${d.name} must know how to release.`));
@@ -81,6 +105,8 @@ export function emitUapi(d: DriverModel, runtime: string): string {
   driverId: ${d.driverId},
   types: ${byId(d.types, (t) => `{\n    id: ${t.id},\n    name: ${JSON.stringify(t.name)},\n    kind: ${TYPE_KIND[t.kind]},\n    actions: ${byId(t.actions, (a) => actionSpec(t, a), '    ')},\n  }`, '  ')},
   releaseOrder: [${d.releaseOrder.map((t) => t.id).join(', ')}],
+  write: ${writeTable(d.types, d.writeCommands.filter((w) => !w.extended))},
+  writeEx: ${writeTable(d.types, d.writeCommands.filter((w) => w.extended))},
 };`);
   const body = out.join('\n');
   const used = ['ANY_OBJECT', 'Access', 'AttrKind', 'CONTRACT_VERSION', 'NO_OBJECT', 'TypeKind'].filter((n) => new RegExp(`\\b${n}\\b`).test(body));
