@@ -258,6 +258,16 @@ export class Bundle {
     this.output(id, 8, (w, o) => w.setBigUint64(o, BigInt(v), true));
   }
 
+  /** The user address a pointer attribute carries (of more than 8 bytes, or an output). */
+  pointer(id: number): number {
+    return attrPtr(this.uattrs, this.at(id).at);
+  }
+
+  /** Marks an output the handler wrote through its pointer VALID_OUTPUT. */
+  markOutput(id: number): void {
+    this.setOutput(this.at(id).at);
+  }
+
   /** uverbs_set_output: the VALID_OUTPUT flag in the user's attribute. */
   setOutput(at: number): void {
     const flags = this.uattrs.getUint16(at + ATTR_FLAGS, true) | UVERBS_ATTR_F_VALID_OUTPUT;

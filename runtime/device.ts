@@ -6,11 +6,12 @@
  * flight finish first, then every file's objects are released; their handles stay
  * until destroyed or closed, so destroy still works on what remains.
  */
-import { TypeKind, checkContract, lookup, type ActionSpec, type TypeSpec, type UapiSpec } from './contract.js';
+import { TypeKind, checkContract, lookup, type ActionSpec, type TypeSpec, type UapiSpec, type WriteSpec } from './contract.js';
 import type { Bundle } from './bundle.js';
 import { Idr } from './idr.js';
 import type { UverbsFile } from './file.js';
 import type { UObject } from './uobject.js';
+import type { WriteBundle } from './write-bundle.js';
 
 /** Why an object is being released (the kernel's enum rdma_remove_reason). */
 export const RemoveReason = {
@@ -28,6 +29,9 @@ export type RemoveReasonId = (typeof RemoveReason)[keyof typeof RemoveReason];
 /** An action's implementation. It may be async; it ends the command by returning or throwing UverbsError. */
 export type Handler = (b: Bundle) => void | Promise<void>;
 
+/** A write() command's implementation: reads its request, writes its response, ends by returning or throwing UverbsError. */
+export type WriteHandler = (b: WriteBundle) => void | Promise<void>;
+
 /** How a type's objects are released (UVERBS_TYPE_ALLOC_IDR's destroy function). */
 export interface TypeOps {
   /** Releases `u.object`. With reason DESTROY it may throw UverbsError(EBUSY) to refuse. */
@@ -35,9 +39,14 @@ export interface TypeOps {
 }
 
 /** What a device implementation supplies: a handler per action, release hooks per object type. */
-export interface DeviceOps<H extends string = string, T extends string = string> {
+export interface DeviceOps<H extends string = string, T extends string = string, W extends string = string> {
   readonly handlers: Readonly<Record<H, Handler>>;
   readonly types: Readonly<Record<T, TypeOps>>;
+  /**
+   * The write() commands the device implements, by handler name. A command without one
+   * answers EOPNOTSUPP, as Linux answers for a device that lacks the operation.
+   */
+  readonly writeHandlers?: Readonly<Partial<Record<W, WriteHandler>>>;
 }
 
 export class Device {
@@ -50,6 +59,7 @@ export class Device {
   inflight = 0;
   private readonly handlers = new Map<ActionSpec, Handler>();
   private readonly typeOps = new Map<TypeSpec, TypeOps>();
+  private readonly writeHandlers = new Map<WriteSpec, WriteHandler>();
   private drainWaiters: (() => void)[] = [];
 
   constructor(
@@ -75,6 +85,14 @@ export class Device {
       }
     }
     if (missing.length > 0) throw new Error(`device of driver ${uapi.driver} lacks: ${missing.join(', ')}`);
+    const writeOps = (ops.writeHandlers ?? {}) as Record<string, WriteHandler | undefined>;
+    for (const w of [...uapi.write, ...uapi.writeEx]) {
+      const h = w && w.handler !== '' ? writeOps[w.handler] : undefined;
+      if (w && h) this.writeHandlers.set(w, h);
+    }
+    const known = new Set([...uapi.write, ...uapi.writeEx].map((w) => w?.handler));
+    const unknown = Object.keys(writeOps).filter((n) => !known.has(n));
+    if (unknown.length > 0) throw new Error(`device of driver ${uapi.driver} has write handlers for no command of its spec: ${unknown.join(', ')}`);
   }
 
   get driverId(): number {
@@ -87,6 +105,11 @@ export class Device {
 
   handler(a: ActionSpec): Handler {
     return this.handlers.get(a)!;
+  }
+
+  /** The device's handler of a write() command, or undefined when it does not implement it. */
+  writeHandler(w: WriteSpec): WriteHandler | undefined {
+    return this.writeHandlers.get(w);
   }
 
   ops(t: TypeSpec): TypeOps {

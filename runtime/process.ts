@@ -2,9 +2,10 @@
  * A user process as the kernel sees it: its address space and its fd table. open()
  * of a device gives a uverbs file; fd-type objects (completion channels, async event
  * files, dma-bufs) get fds in the same table. ioctl() and close() are the syscalls,
- * returning 0 or -errno as the kernel does.
+ * returning 0 or -errno as the kernel does; write() of a command returns the byte count.
  */
 import { dispatch } from './dispatch.js';
+import { dispatchWrite } from './write-dispatch.js';
 import { RemoveReason, type Device } from './device.js';
 import { EBADF, EIO, ENOTTY } from './errno.js';
 import { UverbsFile } from './file.js';
@@ -50,6 +51,13 @@ export class Process {
     if (!f || f.kind === 'reserved') return -EBADF;
     if (f.kind !== 'uverbs') return -ENOTTY;
     return dispatch(f.file, request, arg);
+  }
+
+  /** write(fd, buf, count) of a write() ABI command: `count`, or -errno. Object fds are opened read-only (EBADF). */
+  async write(fd: number, addr: number, count: number): Promise<number> {
+    const f = this.fds.get(fd);
+    if (!f || f.kind !== 'uverbs') return -EBADF;
+    return dispatchWrite(f.file, addr, count);
   }
 
   /** close(fd): a uverbs file releases everything it owns; an object's fd releases the object. */

@@ -9,7 +9,8 @@
  * it out as an external ArrayBuffer together with its real address, `memory.view`
  * answers for any such mapping, and `ioctl` runs ioctl(2) on the libuv thread pool
  * and resolves with 0 or -errno. The buffers a client encodes then lie at the
- * addresses the kernel dereferences, so nothing else changes.
+ * addresses the kernel dereferences, so nothing else changes; `write` is write(2) on
+ * the same fd, for the commands of the write() ABI.
  */
 import { errnoName } from './errno.js';
 import type { UserMemoryReader } from './ioctl-buffer.js';
@@ -31,6 +32,8 @@ export interface Transport {
   readonly memory: TransportMemory;
   /** ioctl(fd, request, arg): 0, or -errno as the kernel answers. */
   ioctl(fd: number, request: number, arg: number): Promise<number>;
+  /** write(fd, buf, count) of a write() ABI command: the byte count, or -errno as the kernel answers. */
+  write(fd: number, addr: number, count: number): Promise<number>;
 }
 
 /** The embedded default: the emulated kernel of `process`, its address space and fd table. */
@@ -38,6 +41,7 @@ export function inProcess(process: Process): Transport {
   return {
     memory: process.memory,
     ioctl: (fd, request, arg) => process.ioctl(fd, request, arg),
+    write: (fd, addr, count) => process.write(fd, addr, count),
   };
 }
 

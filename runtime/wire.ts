@@ -52,3 +52,33 @@ export const RDMA_VERBS_IOCTL = ((3 << 30) | (HDR_SIZE << 16) | (RDMA_IOCTL_MAGI
 export const INLINE_MAX = 8;
 
 export const TWO_32 = 0x1_0000_0000;
+
+/*
+ * The write() ABI of Linux's ib_user_verbs.h, little-endian.
+ *
+ *   struct ib_uverbs_cmd_hdr (8 bytes)       struct ib_uverbs_ex_cmd_hdr (16 bytes, extended commands only)
+ *    0 u32 command                             0 u64 response
+ *    4 u16 in_words                            8 u16 provider_in_words
+ *    6 u16 out_words                          10 u16 provider_out_words
+ *                                             12 u32 cmd_hdr_reserved
+ *
+ * A plain command counts in_words (the whole write, header included) and out_words in
+ * 4-byte words, and its request starts with the u64 address of its response. An
+ * extended command counts the core request and response in 8-byte words and the
+ * driver's in provider_*_words; its response address is in the second header.
+ */
+export const CMD_HDR_SIZE = 8;
+export const CMD_HDR_COMMAND = 0;
+export const CMD_HDR_IN_WORDS = 4;
+export const CMD_HDR_OUT_WORDS = 6;
+
+export const EX_HDR_SIZE = 16;
+export const EX_HDR_RESPONSE = 0;
+export const EX_HDR_PROVIDER_IN_WORDS = 8;
+export const EX_HDR_PROVIDER_OUT_WORDS = 10;
+export const EX_HDR_RESERVED = 12;
+
+/** The command number's bits of ib_uverbs_cmd_hdr.command. */
+export const IB_USER_VERBS_CMD_COMMAND_MASK = 0xff;
+/** An extended command: ib_uverbs_ex_cmd_hdr follows the header. */
+export const IB_USER_VERBS_CMD_FLAG_EXTENDED = 0x8000_0000;

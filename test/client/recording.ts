@@ -66,6 +66,7 @@ export function recorder(device: Device): Recorder {
           r.inFlight.delete(arg);
         }
       },
+      write: (fd, addr, count) => inner.write(fd, addr, count),
     },
   };
   return r;

@@ -2,11 +2,11 @@
  * The file-wide actions of the DEVICE type that are about the context and the file:
  * GET_CONTEXT, QUERY_CONTEXT, INFO_HANDLES and INVOKE_WRITE.
  */
-import { IB_UVERBS_WRITE_CMDS } from '../../../generated/core/enums.js';
 import { UVERBS_ATTRS_GET_CONTEXT, UVERBS_ATTRS_INFO_HANDLES, UVERBS_ATTRS_INVOKE_WRITE, UVERBS_ATTRS_QUERY_CONTEXT } from '../../../generated/core/ids.js';
 import type { Bundle } from '../../bundle.js';
-import { EBADF, EINVAL, ENOENT, EOPNOTSUPP, fail } from '../../errno.js';
+import { EBADF, EINVAL, ENOENT, fail } from '../../errno.js';
 import type { UverbsFile } from '../../file.js';
+import { invokeWrite } from '../../write-dispatch.js';
 import type { Process } from '../../process.js';
 import { UObjectState } from '../../uobject.js';
 import type { AsyncEvent } from './async-event.js';
@@ -54,9 +54,6 @@ export function contextOf(file: UverbsFile): Context {
 function fdIsOpen(p: Process, fd: number): boolean {
   return p.uverbsFile(fd) !== undefined || p.objectAt(fd) !== undefined;
 }
-
-const WRITE_CMD_NAMES = new Map<number, string>(Object.entries(IB_UVERBS_WRITE_CMDS).map(([k, v]) => [v, k]));
-const IB_USER_VERBS_CMD_FLAG_EXTENDED = 0x8000_0000;
 
 /**
  * GET_CONTEXT's common part: the checks of ib_uverbs_get_context, then the context
@@ -111,11 +108,8 @@ export const contextHandlers = {
     b.outputU32(A.total_handles, handles.length);
   },
 
-  invokeWrite(b: Bundle): void {
-    const cmd = Number(b.constIn(UVERBS_ATTRS_INVOKE_WRITE.write_cmd, 0xffff_ffffn));
-    if ((cmd & ~(0xff | IB_USER_VERBS_CMD_FLAG_EXTENDED)) !== 0) fail(EINVAL, `write_cmd 0x${cmd.toString(16)} has bits outside the command byte and the extended flag`);
-    const name = (cmd & IB_USER_VERBS_CMD_FLAG_EXTENDED) !== 0 ? `extended command ${cmd & 0xff}` : (WRITE_CMD_NAMES.get(cmd) ?? `command ${cmd}`);
-    // The one action the emulated device does not carry out yet: the write() path is its own issue.
-    fail(EOPNOTSUPP, `${name}: write() commands arrive with the write() ABI issue`);
+  async invokeWrite(b: Bundle): Promise<void> {
+    const A = UVERBS_ATTRS_INVOKE_WRITE;
+    await invokeWrite(b, { coreIn: A.core_in, coreOut: A.core_out, writeCmd: A.write_cmd, uhwIn: A.uhw_in, uhwOut: A.uhw_out });
   },
 };
