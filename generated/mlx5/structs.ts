@@ -8,11 +8,11 @@ import { copyBytes, putU64, readArray } from '../../runtime/codec.js';
 
 /** struct ib_uverbs_async_event_desc: One asynchronous event read from an async event file. */
 export interface IbUverbsAsyncEventDesc {
-  /** What the event is about: the user_handle of the QP, CQ, SRQ or WQ, or the port number for port events (0 for device events).; offset 0, 8 bytes */
+  /** What the event is about: the user_handle of the QP, CQ, SRQ or WQ, or the port number for port events (0 for device events). Offset 0, 8 bytes. */
   element: bigint;
-  /** The kind of event, as the kernel's enum ib_event_type numbers it (e.g. 0 CQ error, 1 QP fatal, 8 device fatal, 9 port active, 10 port error).; offset 8, 4 bytes */
+  /** The kind of event, as the kernel's enum ib_event_type numbers it (e.g. 0 CQ error, 1 QP fatal, 8 device fatal, 9 port active, 10 port error). Offset 8, 4 bytes. */
   eventType: number;
-  /** offset 12, 4 bytes */
+  /** Offset 12, 4 bytes. */
   reserved: number;
 }
 /** Input of struct ib_uverbs_async_event_desc: fields left out are zero. */
@@ -40,7 +40,7 @@ export function decodeIbUverbsAsyncEventDesc(v: DataView, o: number): IbUverbsAs
 
 /** struct ib_uverbs_comp_event_desc: One completion notification read from a completion channel. */
 export interface IbUverbsCompEventDesc {
-  /** The user_handle given when the notifying CQ was created.; offset 0, 8 bytes */
+  /** The user_handle given when the notifying CQ was created. Offset 0, 8 bytes. */
   cqHandle: bigint;
 }
 /** Input of struct ib_uverbs_comp_event_desc: fields left out are zero. */
@@ -62,9 +62,9 @@ export function decodeIbUverbsCompEventDesc(v: DataView, o: number): IbUverbsCom
 
 /** struct ib_uverbs_destroy_cq_resp: What CQ_DESTROY reports of the destroyed CQ. */
 export interface IbUverbsDestroyCqResp {
-  /** offset 0, 4 bytes */
+  /** Offset 0, 4 bytes. */
   compEventsReported: number;
-  /** offset 4, 4 bytes */
+  /** Offset 4, 4 bytes. */
   asyncEventsReported: number;
 }
 /** Input of struct ib_uverbs_destroy_cq_resp: fields left out are zero. */
@@ -86,49 +86,49 @@ export function decodeIbUverbsDestroyCqResp(v: DataView, o: number): IbUverbsDes
 
 /** struct ib_uverbs_query_port_resp: A port's attributes as the legacy QUERY_PORT write() command returns them; also the first part of ib_uverbs_query_port_resp_ex. */
 export interface IbUverbsQueryPortResp {
-  /** InfiniBand port capability bits.; offset 0, 4 bytes; values of ib_uverbs_query_port_cap_flags */
+  /** InfiniBand port capability bits. Offset 0, 4 bytes; values of ib_uverbs_query_port_cap_flags. */
   portCapFlags: number;
-  /** Largest message in bytes.; offset 4, 4 bytes */
+  /** Largest message in bytes. Offset 4, 4 bytes. */
   maxMsgSz: number;
-  /** Bad P_Key violation counter.; offset 8, 4 bytes */
+  /** Bad P_Key violation counter. Offset 8, 4 bytes. */
   badPkeyCntr: number;
-  /** Q_Key violation counter.; offset 12, 4 bytes */
+  /** Q_Key violation counter. Offset 12, 4 bytes. */
   qkeyViolCntr: number;
-  /** Entries in the port's GID table.; offset 16, 4 bytes */
+  /** Entries in the port's GID table. Offset 16, 4 bytes. */
   gidTblLen: number;
-  /** Entries in the port's P_Key table.; offset 20, 2 bytes */
+  /** Entries in the port's P_Key table. Offset 20, 2 bytes. */
   pkeyTblLen: number;
-  /** The port's base LID (an OPA LID is reported in its InfiniBand unicast form).; offset 22, 2 bytes */
+  /** The port's base LID (an OPA LID is reported in its InfiniBand unicast form). Offset 22, 2 bytes. */
   lid: number;
-  /** The LID of the subnet manager.; offset 24, 2 bytes */
+  /** The LID of the subnet manager. Offset 24, 2 bytes. */
   smLid: number;
-  /** Logical port state (1 down, 2 init, 3 armed, 4 active, 5 active-defer).; offset 26, 1 bytes */
+  /** Logical port state (1 down, 2 init, 3 armed, 4 active, 5 active-defer). Offset 26, 1 bytes. */
   state: number;
-  /** Largest MTU the port supports, coded 1..5 for 256..4096 bytes.; offset 27, 1 bytes */
+  /** Largest MTU the port supports, coded 1..5 for 256..4096 bytes. Offset 27, 1 bytes. */
   maxMtu: number;
-  /** MTU in use, coded like max_mtu.; offset 28, 1 bytes */
+  /** MTU in use, coded like max_mtu. Offset 28, 1 bytes. */
   activeMtu: number;
-  /** LID mask control: how many low LID bits the port owns.; offset 29, 1 bytes */
+  /** LID mask control: how many low LID bits the port owns. Offset 29, 1 bytes. */
   lmc: number;
-  /** Virtual lanes supported.; offset 30, 1 bytes */
+  /** Virtual lanes supported. Offset 30, 1 bytes. */
   maxVlNum: number;
-  /** Service level to reach the subnet manager.; offset 31, 1 bytes */
+  /** Service level to reach the subnet manager. Offset 31, 1 bytes. */
   smSl: number;
-  /** Subnet propagation timeout exponent.; offset 32, 1 bytes */
+  /** Subnet propagation timeout exponent. Offset 32, 1 bytes. */
   subnetTimeout: number;
-  /** InitTypeReply from the subnet manager.; offset 33, 1 bytes */
+  /** InitTypeReply from the subnet manager. Offset 33, 1 bytes. */
   initTypeReply: number;
-  /** Link width in use (bits: 1 = 1x, 2 = 4x, 4 = 8x, 8 = 12x, 16 = 2x).; offset 34, 1 bytes */
+  /** Link width in use (bits: 1 = 1x, 2 = 4x, 4 = 8x, 8 = 12x, 16 = 2x). Offset 34, 1 bytes. */
   activeWidth: number;
-  /** Lane speed in use (bits: 1 SDR .. 128 NDR); faster speeds are capped at NDR here, see active_speed_ex.; offset 35, 1 bytes */
+  /** Lane speed in use (bits: 1 SDR .. 128 NDR); faster speeds are capped at NDR here, see active_speed_ex. Offset 35, 1 bytes. */
   activeSpeed: number;
-  /** Physical port state (e.g. 5 = link up).; offset 36, 1 bytes */
+  /** Physical port state (e.g. 5 = link up). Offset 36, 1 bytes. */
   physState: number;
-  /** 0 unspecified, 1 InfiniBand, 2 Ethernet.; offset 37, 1 bytes */
+  /** 0 unspecified, 1 InfiniBand, 2 Ethernet. Offset 37, 1 bytes. */
   linkLayer: number;
-  /** Port flags.; offset 38, 1 bytes; values of ib_uverbs_query_port_flags */
+  /** Port flags. Offset 38, 1 bytes; values of ib_uverbs_query_port_flags. */
   flags: number;
-  /** offset 39, 1 bytes */
+  /** Offset 39, 1 bytes. */
   reserved: number;
 }
 /** Input of struct ib_uverbs_query_port_resp: fields left out are zero. */
@@ -190,13 +190,13 @@ export function decodeIbUverbsQueryPortResp(v: DataView, o: number): IbUverbsQue
 
 /** struct ib_uverbs_query_port_resp_ex: What the QUERY_PORT action returns: the legacy answer plus the second capability word and an uncapped speed. */
 export interface IbUverbsQueryPortRespEx {
-  /** The attributes the write() command also returns.; offset 0, 40 bytes */
+  /** The attributes the write() command also returns. Offset 0, 40 bytes. */
   legacyResp: IbUverbsQueryPortResp;
-  /** InfiniBand CapabilityMask2 bits.; offset 40, 2 bytes */
+  /** InfiniBand CapabilityMask2 bits. Offset 40, 2 bytes. */
   portCapFlags2: number;
-  /** offset 42, 2 bytes */
+  /** Offset 42, 2 bytes. */
   reserved: Uint8Array;
-  /** Lane speed in use, not capped (e.g. 256 = XDR).; offset 44, 4 bytes */
+  /** Lane speed in use, not capped (e.g. 256 = XDR). Offset 44, 4 bytes. */
   activeSpeedEx: number;
 }
 /** Input of struct ib_uverbs_query_port_resp_ex: fields left out are zero. */
@@ -227,15 +227,15 @@ export function decodeIbUverbsQueryPortRespEx(v: DataView, o: number): IbUverbsQ
 
 /** struct ib_uverbs_gid_entry: One entry of a port's GID table. */
 export interface IbUverbsGidEntry {
-  /** The 16-byte GID, in network byte order.; offset 0, 16 bytes */
+  /** The 16-byte GID, in network byte order. Offset 0, 16 bytes. */
   gid: bigint[];
-  /** Its index in the port's GID table.; offset 16, 4 bytes */
+  /** Its index in the port's GID table. Offset 16, 4 bytes. */
   gidIndex: number;
-  /** The port it belongs to.; offset 20, 4 bytes */
+  /** The port it belongs to. Offset 20, 4 bytes. */
   portNum: number;
-  /** How the GID is used.; offset 24, 4 bytes; values of ib_uverbs_gid_type */
+  /** How the GID is used. Offset 24, 4 bytes; values of ib_uverbs_gid_type. */
   gidType: number;
-  /** The ifindex of the associated net device, 0 when none.; offset 28, 4 bytes */
+  /** The ifindex of the associated net device, 0 when none. Offset 28, 4 bytes. */
   netdevIfindex: number;
 }
 /** Input of struct ib_uverbs_gid_entry: fields left out are zero. */
@@ -269,15 +269,15 @@ export function decodeIbUverbsGidEntry(v: DataView, o: number): IbUverbsGidEntry
 
 /** struct ib_uverbs_flow_action_esp: The parameters of an ESP security association (ib_user_ioctl_verbs.h). */
 export interface IbUverbsFlowActionEsp {
-  /** Security parameter index.; offset 0, 4 bytes */
+  /** Security parameter index. Offset 0, 4 bytes. */
   spi: number;
-  /** Initial sequence number.; offset 4, 4 bytes */
+  /** Initial sequence number. Offset 4, 4 bytes. */
   seq: number;
-  /** Traffic flow confidentiality padding.; offset 8, 4 bytes */
+  /** Traffic flow confidentiality padding. Offset 8, 4 bytes. */
   tfcPad: number;
-  /** Offload mode, IPsec mode, direction and ESN window flags.; offset 12, 4 bytes; values of ib_uverbs_flow_action_esp_flags */
+  /** Offload mode, IPsec mode, direction and ESN window flags. Offset 12, 4 bytes; values of ib_uverbs_flow_action_esp_flags. */
   flags: number;
-  /** How many packets the SA may process before it expires.; offset 16, 8 bytes */
+  /** How many packets the SA may process before it expires. Offset 16, 8 bytes. */
   hardLimitPkts: bigint;
 }
 /** Input of struct ib_uverbs_flow_action_esp: fields left out are zero. */
@@ -311,17 +311,17 @@ export function decodeIbUverbsFlowActionEsp(v: DataView, o: number): IbUverbsFlo
 
 /** struct ib_uverbs_flow_action_esp_keymat_aes_gcm: AES-GCM keying material of an ESP flow action (ib_user_ioctl_verbs.h). */
 export interface IbUverbsFlowActionEspKeymatAesGcm {
-  /** Initial IV.; offset 0, 8 bytes */
+  /** Initial IV. Offset 0, 8 bytes. */
   iv: bigint;
-  /** How the IV advances.; offset 8, 4 bytes; values of ib_uverbs_flow_action_esp_keymat_aes_gcm_iv_algo */
+  /** How the IV advances. Offset 8, 4 bytes; values of ib_uverbs_flow_action_esp_keymat_aes_gcm_iv_algo. */
   ivAlgo: number;
-  /** The salt (implicit part of the nonce).; offset 12, 4 bytes */
+  /** The salt (implicit part of the nonce). Offset 12, 4 bytes. */
   salt: number;
-  /** Length of the integrity check value in bytes: 8, 12 or 16.; offset 16, 4 bytes */
+  /** Length of the integrity check value in bytes: 8, 12 or 16. Offset 16, 4 bytes. */
   icvLen: number;
-  /** Length of the key in bytes: 16, 24 or 32.; offset 20, 4 bytes */
+  /** Length of the key in bytes: 16, 24 or 32. Offset 20, 4 bytes. */
   keyLen: number;
-  /** The key, up to 256 bits.; offset 24, 32 bytes */
+  /** The key, up to 256 bits. Offset 24, 32 bytes. */
   aesKey: number[];
 }
 /** Input of struct ib_uverbs_flow_action_esp_keymat_aes_gcm: fields left out are zero. */
@@ -358,7 +358,7 @@ export function decodeIbUverbsFlowActionEspKeymatAesGcm(v: DataView, o: number):
 
 /** struct ib_uverbs_flow_action_esp_replay_bmp: Bitmap anti-replay protection of an ESP flow action (ib_user_ioctl_verbs.h). */
 export interface IbUverbsFlowActionEspReplayBmp {
-  /** Size of the replay window.; offset 0, 4 bytes */
+  /** Size of the replay window. Offset 0, 4 bytes. */
   size: number;
 }
 /** Input of struct ib_uverbs_flow_action_esp_replay_bmp: fields left out are zero. */
@@ -378,13 +378,13 @@ export function decodeIbUverbsFlowActionEspReplayBmp(v: DataView, o: number): Ib
 
 /** struct ib_uverbs_flow_action_esp_encap: One link of a list of outer headers that encapsulate ESP tunnel-mode packets (ib_user_ioctl_verbs.h). */
 export interface IbUverbsFlowActionEspEncap {
-  /** User pointer to the header's flow filter struct (e.g. ib_uverbs_flow_ipv4_filter).; offset 0, 8 bytes */
+  /** User pointer to the header's flow filter struct (e.g. ib_uverbs_flow_ipv4_filter). Offset 0, 8 bytes. */
   valPtr: bigint;
-  /** User pointer to the next ib_uverbs_flow_action_esp_encap, or 0 for the last.; offset 8, 8 bytes */
+  /** User pointer to the next ib_uverbs_flow_action_esp_encap, or 0 for the last. Offset 8, 8 bytes. */
   nextPtr: bigint;
-  /** Length of the filter struct val_ptr points to.; offset 16, 2 bytes */
+  /** Length of the filter struct val_ptr points to. Offset 16, 2 bytes. */
   len: number;
-  /** The filter's flow spec type (IB_FLOW_SPEC_IPV4 or IB_FLOW_SPEC_IPV6).; offset 18, 2 bytes */
+  /** The filter's flow spec type (IB_FLOW_SPEC_IPV4 or IB_FLOW_SPEC_IPV6). Offset 18, 2 bytes. */
   type: number;
 }
 /** Input of struct ib_uverbs_flow_action_esp_encap: fields left out are zero. */
@@ -416,11 +416,11 @@ export function decodeIbUverbsFlowActionEspEncap(v: DataView, o: number): IbUver
 
 /** struct ib_uverbs_sge: One scatter/gather entry: a range of registered memory named by its address, length and the lkey of the MR that holds it (ib_user_verbs.h). */
 export interface IbUverbsSge {
-  /** Start address of the range.; offset 0, 8 bytes */
+  /** Start address of the range. Offset 0, 8 bytes. */
   addr: bigint;
-  /** Length of the range in bytes.; offset 8, 4 bytes */
+  /** Length of the range in bytes. Offset 8, 4 bytes. */
   length: number;
-  /** Local key of the MR the range lies in.; offset 12, 4 bytes */
+  /** Local key of the MR the range lies in. Offset 12, 4 bytes. */
   lkey: number;
 }
 /** Input of struct ib_uverbs_sge: fields left out are zero. */
@@ -448,17 +448,17 @@ export function decodeIbUverbsSge(v: DataView, o: number): IbUverbsSge {
 
 /** struct ib_uverbs_buffer_desc: One buffer backed either by a dma-buf or by user virtual memory, as given to attributes that take a user-supplied queue buffer (e.g. CQ_CREATE's buf_umem) (ib_user_ioctl_verbs.h). */
 export interface IbUverbsBufferDesc {
-  /** Whether the buffer is a dma-buf or user virtual memory.; offset 0, 4 bytes; values of ib_uverbs_buffer_type */
+  /** Whether the buffer is a dma-buf or user virtual memory. Offset 0, 4 bytes; values of ib_uverbs_buffer_type. */
   type: number;
-  /** The dma-buf's file descriptor (dma-buf buffers only).; offset 4, 4 bytes */
+  /** The dma-buf's file descriptor (dma-buf buffers only). Offset 4, 4 bytes. */
   fd: number;
-  /** Required flags: a bit the kernel does not understand answers EINVAL. None is defined yet.; offset 8, 4 bytes */
+  /** Required flags: a bit the kernel does not understand answers EINVAL. None is defined yet. Offset 8, 4 bytes. */
   flags: number;
-  /** Advisory flags: bits the kernel does not understand are ignored. None is defined yet.; offset 12, 4 bytes */
+  /** Advisory flags: bits the kernel does not understand are ignored. None is defined yet. Offset 12, 4 bytes. */
   optionalFlags: number;
-  /** Offset inside the dma-buf, or the user virtual address of the buffer.; offset 16, 8 bytes */
+  /** Offset inside the dma-buf, or the user virtual address of the buffer. Offset 16, 8 bytes. */
   addr: bigint;
-  /** Length of the buffer in bytes.; offset 24, 8 bytes */
+  /** Length of the buffer in bytes. Offset 24, 8 bytes. */
   length: bigint;
 }
 /** Input of struct ib_uverbs_buffer_desc: fields left out are zero. */
@@ -495,15 +495,15 @@ export function decodeIbUverbsBufferDesc(v: DataView, o: number): IbUverbsBuffer
 
 /** struct ib_uverbs_qp_cap: The sizes of a QP's queues: requested in QP_CREATE's cap, granted in its resp_cap. */
 export interface IbUverbsQpCap {
-  /** Work requests the send queue holds at once.; offset 0, 4 bytes */
+  /** Work requests the send queue holds at once. Offset 0, 4 bytes. */
   maxSendWr: number;
-  /** Work requests the receive queue holds at once.; offset 4, 4 bytes */
+  /** Work requests the receive queue holds at once. Offset 4, 4 bytes. */
   maxRecvWr: number;
-  /** Scatter/gather entries in one send work request.; offset 8, 4 bytes */
+  /** Scatter/gather entries in one send work request. Offset 8, 4 bytes. */
   maxSendSge: number;
-  /** Scatter/gather entries in one receive work request.; offset 12, 4 bytes */
+  /** Scatter/gather entries in one receive work request. Offset 12, 4 bytes. */
   maxRecvSge: number;
-  /** Bytes of payload a send work request may carry inline.; offset 16, 4 bytes */
+  /** Bytes of payload a send work request may carry inline. Offset 16, 4 bytes. */
   maxInlineData: number;
 }
 /** Input of struct ib_uverbs_qp_cap: fields left out are zero. */
@@ -531,7 +531,7 @@ export function decodeIbUverbsQpCap(v: DataView, o: number): IbUverbsQpCap {
 
 /** struct ib_uverbs_destroy_qp_resp: What QP_DESTROY reports of the destroyed QP (ib_user_verbs.h). */
 export interface IbUverbsDestroyQpResp {
-  /** Async events delivered for the QP.; offset 0, 4 bytes */
+  /** Async events delivered for the QP. Offset 0, 4 bytes. */
   eventsReported: number;
 }
 /** Input of struct ib_uverbs_destroy_qp_resp: fields left out are zero. */
@@ -551,7 +551,7 @@ export function decodeIbUverbsDestroyQpResp(v: DataView, o: number): IbUverbsDes
 
 /** struct ib_uverbs_destroy_srq_resp: What SRQ_DESTROY reports of the destroyed SRQ (ib_user_verbs.h). */
 export interface IbUverbsDestroySrqResp {
-  /** Async events delivered for the SRQ.; offset 0, 4 bytes */
+  /** Async events delivered for the SRQ. Offset 0, 4 bytes. */
   eventsReported: number;
 }
 /** Input of struct ib_uverbs_destroy_srq_resp: fields left out are zero. */
@@ -571,17 +571,17 @@ export function decodeIbUverbsDestroySrqResp(v: DataView, o: number): IbUverbsDe
 
 /** struct ib_uverbs_global_route: The global routing header (GRH) part of an address: how to reach a port through routers or on RoCE. */
 export interface IbUverbsGlobalRoute {
-  /** Destination GID.; offset 0, 16 bytes */
+  /** Destination GID. Offset 0, 16 bytes. */
   dgid: Uint8Array;
-  /** IPv6 flow label (20 bits).; offset 16, 4 bytes */
+  /** IPv6 flow label (20 bits). Offset 16, 4 bytes. */
   flowLabel: number;
-  /** Index of the source GID in the port's GID table.; offset 20, 1 bytes */
+  /** Index of the source GID in the port's GID table. Offset 20, 1 bytes. */
   sgidIndex: number;
-  /** Hop limit (TTL).; offset 21, 1 bytes */
+  /** Hop limit (TTL). Offset 21, 1 bytes. */
   hopLimit: number;
-  /** Traffic class.; offset 22, 1 bytes */
+  /** Traffic class. Offset 22, 1 bytes. */
   trafficClass: number;
-  /** offset 23, 1 bytes */
+  /** Offset 23, 1 bytes. */
   reserved: number;
 }
 /** Input of struct ib_uverbs_global_route: fields left out are zero. */
@@ -618,21 +618,21 @@ export function decodeIbUverbsGlobalRoute(v: DataView, o: number): IbUverbsGloba
 
 /** struct ib_uverbs_ah_attr: The attributes of an address handle. */
 export interface IbUverbsAhAttr {
-  /** The global route; used when is_global is set.; offset 0, 24 bytes */
+  /** The global route; used when is_global is set. Offset 0, 24 bytes. */
   grh: IbUverbsGlobalRoute;
-  /** Destination LID.; offset 24, 2 bytes */
+  /** Destination LID. Offset 24, 2 bytes. */
   dlid: number;
-  /** Service level.; offset 26, 1 bytes */
+  /** Service level. Offset 26, 1 bytes. */
   sl: number;
-  /** Source path bits (low LID bits under LMC).; offset 27, 1 bytes */
+  /** Source path bits (low LID bits under LMC). Offset 27, 1 bytes. */
   srcPathBits: number;
-  /** Maximum static rate (an ib_rate code), 0 for the port's rate.; offset 28, 1 bytes */
+  /** Maximum static rate (an ib_rate code), 0 for the port's rate. Offset 28, 1 bytes. */
   staticRate: number;
-  /** Non-zero when grh is valid.; offset 29, 1 bytes */
+  /** Non-zero when grh is valid. Offset 29, 1 bytes. */
   isGlobal: number;
-  /** The local port, counted from 1.; offset 30, 1 bytes */
+  /** The local port, counted from 1. Offset 30, 1 bytes. */
   portNum: number;
-  /** offset 31, 1 bytes */
+  /** Offset 31, 1 bytes. */
   reserved: number;
 }
 /** Input of struct ib_uverbs_ah_attr: fields left out are zero. */
@@ -675,15 +675,15 @@ export function decodeIbUverbsAhAttr(v: DataView, o: number): IbUverbsAhAttr {
 
 /** struct ib_uverbs_create_ah: Request of CREATE_AH. */
 export interface IbUverbsCreateAh {
-  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it).; offset 0, 8 bytes */
+  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it). Offset 0, 8 bytes. */
   response: bigint;
-  /** An opaque value user space associates with the AH.; offset 8, 8 bytes */
+  /** An opaque value user space associates with the AH. Offset 8, 8 bytes. */
   userHandle: bigint;
-  /** The PD the AH belongs to.; offset 16, 4 bytes */
+  /** The PD the AH belongs to. Offset 16, 4 bytes. */
   pdHandle: number;
-  /** offset 20, 4 bytes */
+  /** Offset 20, 4 bytes. */
   reserved: number;
-  /** The address.; offset 24, 32 bytes */
+  /** The address. Offset 24, 32 bytes. */
   attr: IbUverbsAhAttr;
 }
 /** Input of struct ib_uverbs_create_ah: fields left out are zero. */
@@ -717,7 +717,7 @@ export function decodeIbUverbsCreateAh(v: DataView, o: number): IbUverbsCreateAh
 
 /** struct ib_uverbs_create_ah_resp: Response of CREATE_AH. */
 export interface IbUverbsCreateAhResp {
-  /** The new AH.; offset 0, 4 bytes */
+  /** The new AH. Offset 0, 4 bytes. */
   ahHandle: number;
 }
 /** Input of struct ib_uverbs_create_ah_resp: fields left out are zero. */
@@ -737,7 +737,7 @@ export function decodeIbUverbsCreateAhResp(v: DataView, o: number): IbUverbsCrea
 
 /** struct ib_uverbs_destroy_ah: Request of DESTROY_AH (no response). */
 export interface IbUverbsDestroyAh {
-  /** The AH to destroy.; offset 0, 4 bytes */
+  /** The AH to destroy. Offset 0, 4 bytes. */
   ahHandle: number;
 }
 /** Input of struct ib_uverbs_destroy_ah: fields left out are zero. */
@@ -757,7 +757,7 @@ export function decodeIbUverbsDestroyAh(v: DataView, o: number): IbUverbsDestroy
 
 /** struct ib_uverbs_create_comp_channel: Request of CREATE_COMP_CHANNEL. */
 export interface IbUverbsCreateCompChannel {
-  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it).; offset 0, 8 bytes */
+  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it). Offset 0, 8 bytes. */
   response: bigint;
 }
 /** Input of struct ib_uverbs_create_comp_channel: fields left out are zero. */
@@ -779,7 +779,7 @@ export function decodeIbUverbsCreateCompChannel(v: DataView, o: number): IbUverb
 
 /** struct ib_uverbs_create_comp_channel_resp: Response of CREATE_COMP_CHANNEL. */
 export interface IbUverbsCreateCompChannelResp {
-  /** The new channel, a file descriptor of the calling process.; offset 0, 4 bytes */
+  /** The new channel, a file descriptor of the calling process. Offset 0, 4 bytes. */
   fd: number;
 }
 /** Input of struct ib_uverbs_create_comp_channel_resp: fields left out are zero. */
@@ -799,7 +799,7 @@ export function decodeIbUverbsCreateCompChannelResp(v: DataView, o: number): IbU
 
 /** struct ib_uverbs_get_context: Request of GET_CONTEXT. */
 export interface IbUverbsGetContext {
-  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it).; offset 0, 8 bytes */
+  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it). Offset 0, 8 bytes. */
   response: bigint;
 }
 /** Input of struct ib_uverbs_get_context: fields left out are zero. */
@@ -821,9 +821,9 @@ export function decodeIbUverbsGetContext(v: DataView, o: number): IbUverbsGetCon
 
 /** struct ib_uverbs_get_context_resp: Response of GET_CONTEXT. */
 export interface IbUverbsGetContextResp {
-  /** The new async event file, a file descriptor of the calling process.; offset 0, 4 bytes */
+  /** The new async event file, a file descriptor of the calling process. Offset 0, 4 bytes. */
   asyncFd: number;
-  /** How many completion vectors the device offers (comp_vector values below it are valid).; offset 4, 4 bytes */
+  /** How many completion vectors the device offers (comp_vector values below it are valid). Offset 4, 4 bytes. */
   numCompVectors: number;
 }
 /** Input of struct ib_uverbs_get_context_resp: fields left out are zero. */
@@ -848,7 +848,7 @@ export function decodeIbUverbsGetContextResp(v: DataView, o: number): IbUverbsGe
 
 /** struct ib_uverbs_query_device: Request of QUERY_DEVICE. */
 export interface IbUverbsQueryDevice {
-  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it).; offset 0, 8 bytes */
+  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it). Offset 0, 8 bytes. */
   response: bigint;
 }
 /** Input of struct ib_uverbs_query_device: fields left out are zero. */
@@ -870,87 +870,87 @@ export function decodeIbUverbsQueryDevice(v: DataView, o: number): IbUverbsQuery
 
 /** struct ib_uverbs_query_device_resp: The device's attributes and limits, as QUERY_DEVICE returns them; also the start of ib_uverbs_ex_query_device_resp. */
 export interface IbUverbsQueryDeviceResp {
-  /** Firmware version, encoded by the driver.; offset 0, 8 bytes */
+  /** Firmware version, encoded by the driver. Offset 0, 8 bytes. */
   fwVer: bigint;
-  /** The node GUID, big-endian.; offset 8, 8 bytes */
+  /** The node GUID, big-endian. Offset 8, 8 bytes. */
   nodeGuid: bigint;
-  /** The system image GUID, big-endian.; offset 16, 8 bytes */
+  /** The system image GUID, big-endian. Offset 16, 8 bytes. */
   sysImageGuid: bigint;
-  /** Largest memory region in bytes.; offset 24, 8 bytes */
+  /** Largest memory region in bytes. Offset 24, 8 bytes. */
   maxMrSize: bigint;
-  /** Page sizes the device supports, one bit per power of two.; offset 32, 8 bytes */
+  /** Page sizes the device supports, one bit per power of two. Offset 32, 8 bytes. */
   pageSizeCap: bigint;
-  /** IEEE vendor id.; offset 40, 4 bytes */
+  /** IEEE vendor id. Offset 40, 4 bytes. */
   vendorId: number;
-  /** Vendor's part id.; offset 44, 4 bytes */
+  /** Vendor's part id. Offset 44, 4 bytes. */
   vendorPartId: number;
-  /** Hardware version.; offset 48, 4 bytes */
+  /** Hardware version. Offset 48, 4 bytes. */
   hwVer: number;
-  /** Most QPs.; offset 52, 4 bytes */
+  /** Most QPs. Offset 52, 4 bytes. */
   maxQp: number;
-  /** Most work requests per QP queue.; offset 56, 4 bytes */
+  /** Most work requests per QP queue. Offset 56, 4 bytes. */
   maxQpWr: number;
-  /** The low 32 bits of the capability word (ib_uverbs_device_cap_flags).; offset 60, 4 bytes */
+  /** The low 32 bits of the capability word (ib_uverbs_device_cap_flags). Offset 60, 4 bytes. */
   deviceCapFlags: number;
-  /** Most scatter/gather entries per work request (the smaller of the send and receive limits).; offset 64, 4 bytes */
+  /** Most scatter/gather entries per work request (the smaller of the send and receive limits). Offset 64, 4 bytes. */
   maxSge: number;
-  /** Most scatter/gather entries per RDMA read.; offset 68, 4 bytes */
+  /** Most scatter/gather entries per RDMA read. Offset 68, 4 bytes. */
   maxSgeRd: number;
-  /** Most CQs.; offset 72, 4 bytes */
+  /** Most CQs. Offset 72, 4 bytes. */
   maxCq: number;
-  /** Most entries per CQ.; offset 76, 4 bytes */
+  /** Most entries per CQ. Offset 76, 4 bytes. */
   maxCqe: number;
-  /** Most MRs.; offset 80, 4 bytes */
+  /** Most MRs. Offset 80, 4 bytes. */
   maxMr: number;
-  /** Most PDs.; offset 84, 4 bytes */
+  /** Most PDs. Offset 84, 4 bytes. */
   maxPd: number;
-  /** Most outstanding RDMA reads and atomics a QP accepts as target.; offset 88, 4 bytes */
+  /** Most outstanding RDMA reads and atomics a QP accepts as target. Offset 88, 4 bytes. */
   maxQpRdAtom: number;
-  /** The same per EE context (unused by Linux).; offset 92, 4 bytes */
+  /** The same per EE context (unused by Linux). Offset 92, 4 bytes. */
   maxEeRdAtom: number;
-  /** Most RDMA read and atomic resources as target, device-wide.; offset 96, 4 bytes */
+  /** Most RDMA read and atomic resources as target, device-wide. Offset 96, 4 bytes. */
   maxResRdAtom: number;
-  /** Most outstanding RDMA reads and atomics a QP initiates.; offset 100, 4 bytes */
+  /** Most outstanding RDMA reads and atomics a QP initiates. Offset 100, 4 bytes. */
   maxQpInitRdAtom: number;
-  /** The same per EE context (unused by Linux).; offset 104, 4 bytes */
+  /** The same per EE context (unused by Linux). Offset 104, 4 bytes. */
   maxEeInitRdAtom: number;
-  /** Atomic support: 0 none, 1 within the HCA, 2 global.; offset 108, 4 bytes */
+  /** Atomic support: 0 none, 1 within the HCA, 2 global. Offset 108, 4 bytes. */
   atomicCap: number;
-  /** Most EE contexts (unused by Linux).; offset 112, 4 bytes */
+  /** Most EE contexts (unused by Linux). Offset 112, 4 bytes. */
   maxEe: number;
-  /** Most RD domains (unused by Linux).; offset 116, 4 bytes */
+  /** Most RD domains (unused by Linux). Offset 116, 4 bytes. */
   maxRdd: number;
-  /** Most memory windows.; offset 120, 4 bytes */
+  /** Most memory windows. Offset 120, 4 bytes. */
   maxMw: number;
-  /** Most raw IPv6 QPs.; offset 124, 4 bytes */
+  /** Most raw IPv6 QPs. Offset 124, 4 bytes. */
   maxRawIpv6Qp: number;
-  /** Most raw Ethertype QPs.; offset 128, 4 bytes */
+  /** Most raw Ethertype QPs. Offset 128, 4 bytes. */
   maxRawEthyQp: number;
-  /** Most multicast groups.; offset 132, 4 bytes */
+  /** Most multicast groups. Offset 132, 4 bytes. */
   maxMcastGrp: number;
-  /** Most QPs attached to one multicast group.; offset 136, 4 bytes */
+  /** Most QPs attached to one multicast group. Offset 136, 4 bytes. */
   maxMcastQpAttach: number;
-  /** Most multicast attachments in total.; offset 140, 4 bytes */
+  /** Most multicast attachments in total. Offset 140, 4 bytes. */
   maxTotalMcastQpAttach: number;
-  /** Most address handles.; offset 144, 4 bytes */
+  /** Most address handles. Offset 144, 4 bytes. */
   maxAh: number;
-  /** Obsolete (fast memory regions), 0 on current kernels.; offset 148, 4 bytes */
+  /** Obsolete (fast memory regions), 0 on current kernels. Offset 148, 4 bytes. */
   maxFmr: number;
-  /** Obsolete, 0 on current kernels.; offset 152, 4 bytes */
+  /** Obsolete, 0 on current kernels. Offset 152, 4 bytes. */
   maxMapPerFmr: number;
-  /** Most SRQs.; offset 156, 4 bytes */
+  /** Most SRQs. Offset 156, 4 bytes. */
   maxSrq: number;
-  /** Most work requests per SRQ.; offset 160, 4 bytes */
+  /** Most work requests per SRQ. Offset 160, 4 bytes. */
   maxSrqWr: number;
-  /** Most scatter/gather entries per SRQ work request.; offset 164, 4 bytes */
+  /** Most scatter/gather entries per SRQ work request. Offset 164, 4 bytes. */
   maxSrqSge: number;
-  /** Entries in the P_Key table.; offset 168, 2 bytes */
+  /** Entries in the P_Key table. Offset 168, 2 bytes. */
   maxPkeys: number;
-  /** Local CA ack delay exponent.; offset 170, 1 bytes */
+  /** Local CA ack delay exponent. Offset 170, 1 bytes. */
   localCaAckDelay: number;
-  /** Number of physical ports.; offset 171, 1 bytes */
+  /** Number of physical ports. Offset 171, 1 bytes. */
   physPortCnt: number;
-  /** offset 172, 4 bytes */
+  /** Offset 172, 4 bytes. */
   reserved: Uint8Array;
 }
 /** Input of struct ib_uverbs_query_device_resp: fields left out are zero. */
@@ -1092,9 +1092,9 @@ export function decodeIbUverbsQueryDeviceResp(v: DataView, o: number): IbUverbsQ
 
 /** struct ib_uverbs_ex_query_device: Request of EX_QUERY_DEVICE. */
 export interface IbUverbsExQueryDevice {
-  /** Must be zero (else EINVAL).; offset 0, 4 bytes */
+  /** Must be zero (else EINVAL). Offset 0, 4 bytes. */
   compMask: number;
-  /** Must be zero (else EINVAL).; offset 4, 4 bytes */
+  /** Must be zero (else EINVAL). Offset 4, 4 bytes. */
   reserved: number;
 }
 /** Input of struct ib_uverbs_ex_query_device: fields left out are zero. */
@@ -1116,11 +1116,11 @@ export function decodeIbUverbsExQueryDevice(v: DataView, o: number): IbUverbsExQ
 
 /** struct ib_uverbs_odp_caps_per_transport_caps: The anonymous struct per_transport_caps of ib_uverbs_odp_caps (the tag is chosen here): on-demand paging operations per transport. */
 export interface IbUverbsOdpCapsPerTransportCaps {
-  /** ODP operations on RC QPs.; offset 0, 4 bytes; values of ib_uverbs_odp_transport_cap_bits */
+  /** ODP operations on RC QPs. Offset 0, 4 bytes; values of ib_uverbs_odp_transport_cap_bits. */
   rcOdpCaps: number;
-  /** ODP operations on UC QPs.; offset 4, 4 bytes; values of ib_uverbs_odp_transport_cap_bits */
+  /** ODP operations on UC QPs. Offset 4, 4 bytes; values of ib_uverbs_odp_transport_cap_bits. */
   ucOdpCaps: number;
-  /** ODP operations on UD QPs.; offset 8, 4 bytes; values of ib_uverbs_odp_transport_cap_bits */
+  /** ODP operations on UD QPs. Offset 8, 4 bytes; values of ib_uverbs_odp_transport_cap_bits. */
   udOdpCaps: number;
 }
 /** Input of struct ib_uverbs_odp_caps_per_transport_caps: fields left out are zero. */
@@ -1144,11 +1144,11 @@ export function decodeIbUverbsOdpCapsPerTransportCaps(v: DataView, o: number): I
 
 /** struct ib_uverbs_odp_caps: On-demand paging (ODP) support. */
 export interface IbUverbsOdpCaps {
-  /** General ODP support.; offset 0, 8 bytes; values of ib_uverbs_odp_general_cap_bits */
+  /** General ODP support. Offset 0, 8 bytes; values of ib_uverbs_odp_general_cap_bits. */
   generalCaps: bigint;
-  /** ODP operations per transport.; offset 8, 12 bytes */
+  /** ODP operations per transport. Offset 8, 12 bytes. */
   perTransportCaps: IbUverbsOdpCapsPerTransportCaps;
-  /** offset 20, 4 bytes */
+  /** Offset 20, 4 bytes. */
   reserved: number;
 }
 /** Input of struct ib_uverbs_odp_caps: fields left out are zero. */
@@ -1176,13 +1176,13 @@ export function decodeIbUverbsOdpCaps(v: DataView, o: number): IbUverbsOdpCaps {
 
 /** struct ib_uverbs_rss_caps: Receive-side scaling support. */
 export interface IbUverbsRssCaps {
-  /** QP types that can use RSS, as bits 1 << QP type.; offset 0, 4 bytes */
+  /** QP types that can use RSS, as bits 1 << QP type. Offset 0, 4 bytes. */
   supportedQpts: number;
-  /** Most receive WQ indirection tables.; offset 4, 4 bytes */
+  /** Most receive WQ indirection tables. Offset 4, 4 bytes. */
   maxRwqIndirectionTables: number;
-  /** Most entries in one indirection table.; offset 8, 4 bytes */
+  /** Most entries in one indirection table. Offset 8, 4 bytes. */
   maxRwqIndirectionTableSize: number;
-  /** offset 12, 4 bytes */
+  /** Offset 12, 4 bytes. */
   reserved: number;
 }
 /** Input of struct ib_uverbs_rss_caps: fields left out are zero. */
@@ -1208,17 +1208,17 @@ export function decodeIbUverbsRssCaps(v: DataView, o: number): IbUverbsRssCaps {
 
 /** struct ib_uverbs_tm_caps: Tag matching support (of tag-matching SRQs). */
 export interface IbUverbsTmCaps {
-  /** Largest rendezvous request header.; offset 0, 4 bytes */
+  /** Largest rendezvous request header. Offset 0, 4 bytes. */
   maxRndvHdrSize: number;
-  /** Most entries in the tag matching list.; offset 4, 4 bytes */
+  /** Most entries in the tag matching list. Offset 4, 4 bytes. */
   maxNumTags: number;
-  /** Tag matching capability flags.; offset 8, 4 bytes */
+  /** Tag matching capability flags. Offset 8, 4 bytes. */
   flags: number;
-  /** Most outstanding list operations.; offset 12, 4 bytes */
+  /** Most outstanding list operations. Offset 12, 4 bytes. */
   maxOps: number;
-  /** Most scatter/gather entries per tag matching entry.; offset 16, 4 bytes */
+  /** Most scatter/gather entries per tag matching entry. Offset 16, 4 bytes. */
   maxSge: number;
-  /** offset 20, 4 bytes */
+  /** Offset 20, 4 bytes. */
   reserved: number;
 }
 /** Input of struct ib_uverbs_tm_caps: fields left out are zero. */
@@ -1248,11 +1248,11 @@ export function decodeIbUverbsTmCaps(v: DataView, o: number): IbUverbsTmCaps {
 
 /** struct ib_uverbs_cq_moderation_caps: Limits of CQ moderation (see EX_MODIFY_CQ). */
 export interface IbUverbsCqModerationCaps {
-  /** Largest completion count before an event.; offset 0, 2 bytes */
+  /** Largest completion count before an event. Offset 0, 2 bytes. */
   maxCqModerationCount: number;
-  /** Longest moderation period, in microseconds.; offset 2, 2 bytes */
+  /** Longest moderation period, in microseconds. Offset 2, 2 bytes. */
   maxCqModerationPeriod: number;
-  /** offset 4, 4 bytes */
+  /** Offset 4, 4 bytes. */
   reserved: number;
 }
 /** Input of struct ib_uverbs_cq_moderation_caps: fields left out are zero. */
@@ -1276,35 +1276,35 @@ export function decodeIbUverbsCqModerationCaps(v: DataView, o: number): IbUverbs
 
 /** struct ib_uverbs_ex_query_device_resp: Response of EX_QUERY_DEVICE: the legacy attributes followed by the extended ones. A caller may offer less room than the whole struct (down to response_length's end); newer fields are then cut off. */
 export interface IbUverbsExQueryDeviceResp {
-  /** The attributes QUERY_DEVICE also returns.; offset 0, 176 bytes */
+  /** The attributes QUERY_DEVICE also returns. Offset 0, 176 bytes. */
   base: IbUverbsQueryDeviceResp;
-  /** Reserved for flags saying which later fields are valid; 0.; offset 176, 4 bytes */
+  /** Reserved for flags saying which later fields are valid; 0. Offset 176, 4 bytes. */
   compMask: number;
-  /** How many bytes of this response the kernel wrote.; offset 180, 4 bytes */
+  /** How many bytes of this response the kernel wrote. Offset 180, 4 bytes. */
   responseLength: number;
-  /** On-demand paging support.; offset 184, 24 bytes */
+  /** On-demand paging support. Offset 184, 24 bytes. */
   odpCaps: IbUverbsOdpCaps;
-  /** Bits of a completion timestamp that are valid.; offset 208, 8 bytes */
+  /** Bits of a completion timestamp that are valid. Offset 208, 8 bytes. */
   timestampMask: bigint;
-  /** Frequency of the timestamp clock, in kHz.; offset 216, 8 bytes */
+  /** Frequency of the timestamp clock, in kHz. Offset 216, 8 bytes. */
   hcaCoreClock: bigint;
-  /** The full 64-bit capability word.; offset 224, 8 bytes; values of ib_uverbs_device_cap_flags */
+  /** The full 64-bit capability word. Offset 224, 8 bytes; values of ib_uverbs_device_cap_flags. */
   deviceCapFlagsEx: bigint;
-  /** Receive-side scaling support.; offset 232, 16 bytes */
+  /** Receive-side scaling support. Offset 232, 16 bytes. */
   rssCaps: IbUverbsRssCaps;
-  /** Most receive WQs.; offset 248, 4 bytes */
+  /** Most receive WQs. Offset 248, 4 bytes. */
   maxWqTypeRq: number;
-  /** Raw packet QP offloads.; offset 252, 4 bytes; values of ib_uverbs_raw_packet_caps */
+  /** Raw packet QP offloads. Offset 252, 4 bytes; values of ib_uverbs_raw_packet_caps. */
   rawPacketCaps: number;
-  /** Tag matching support.; offset 256, 24 bytes */
+  /** Tag matching support. Offset 256, 24 bytes. */
   tmCaps: IbUverbsTmCaps;
-  /** CQ moderation limits.; offset 280, 8 bytes */
+  /** CQ moderation limits. Offset 280, 8 bytes. */
   cqModerationCaps: IbUverbsCqModerationCaps;
-  /** Largest device memory allocation, in bytes.; offset 288, 8 bytes */
+  /** Largest device memory allocation, in bytes. Offset 288, 8 bytes. */
   maxDmSize: bigint;
-  /** ODP operations on XRC QPs.; offset 296, 4 bytes; values of ib_uverbs_odp_transport_cap_bits */
+  /** ODP operations on XRC QPs. Offset 296, 4 bytes; values of ib_uverbs_odp_transport_cap_bits. */
   xrcOdpCaps: number;
-  /** offset 300, 4 bytes */
+  /** Offset 300, 4 bytes. */
   reserved: number;
 }
 /** Input of struct ib_uverbs_ex_query_device_resp: fields left out are zero. */
@@ -1368,11 +1368,11 @@ export function decodeIbUverbsExQueryDeviceResp(v: DataView, o: number): IbUverb
 
 /** struct ib_uverbs_query_port: Request of QUERY_PORT; the response is ib_uverbs_query_port_resp. */
 export interface IbUverbsQueryPort {
-  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it).; offset 0, 8 bytes */
+  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it). Offset 0, 8 bytes. */
   response: bigint;
-  /** The port, counted from 1.; offset 8, 1 bytes */
+  /** The port, counted from 1. Offset 8, 1 bytes. */
   portNum: number;
-  /** offset 9, 7 bytes */
+  /** Offset 9, 7 bytes. */
   reserved: Uint8Array;
 }
 /** Input of struct ib_uverbs_query_port: fields left out are zero. */
@@ -1400,17 +1400,17 @@ export function decodeIbUverbsQueryPort(v: DataView, o: number): IbUverbsQueryPo
 
 /** struct ib_uverbs_create_cq: Request of CREATE_CQ. */
 export interface IbUverbsCreateCq {
-  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it).; offset 0, 8 bytes */
+  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it). Offset 0, 8 bytes. */
   response: bigint;
-  /** An opaque value returned with the CQ's events (rdma-core passes its own CQ pointer).; offset 8, 8 bytes */
+  /** An opaque value returned with the CQ's events (rdma-core passes its own CQ pointer). Offset 8, 8 bytes. */
   userHandle: bigint;
-  /** The smallest number of entries the CQ must hold.; offset 16, 4 bytes */
+  /** The smallest number of entries the CQ must hold. Offset 16, 4 bytes. */
   cqe: number;
-  /** The completion vector (interrupt) to use.; offset 20, 4 bytes */
+  /** The completion vector (interrupt) to use. Offset 20, 4 bytes. */
   compVector: number;
-  /** The completion channel (a file descriptor) that receives this CQ's notifications, or -1 for none.; offset 24, 4 bytes */
+  /** The completion channel (a file descriptor) that receives this CQ's notifications, or -1 for none. Offset 24, 4 bytes. */
   compChannel: number;
-  /** offset 28, 4 bytes */
+  /** Offset 28, 4 bytes. */
   reserved: number;
 }
 /** Input of struct ib_uverbs_create_cq: fields left out are zero. */
@@ -1447,19 +1447,19 @@ export function decodeIbUverbsCreateCq(v: DataView, o: number): IbUverbsCreateCq
 
 /** struct ib_uverbs_ex_create_cq: Request of EX_CREATE_CQ. */
 export interface IbUverbsExCreateCq {
-  /** An opaque value returned with the CQ's events.; offset 0, 8 bytes */
+  /** An opaque value returned with the CQ's events. Offset 0, 8 bytes. */
   userHandle: bigint;
-  /** The smallest number of entries the CQ must hold.; offset 8, 4 bytes */
+  /** The smallest number of entries the CQ must hold. Offset 8, 4 bytes. */
   cqe: number;
-  /** The completion vector (interrupt) to use.; offset 12, 4 bytes */
+  /** The completion vector (interrupt) to use. Offset 12, 4 bytes. */
   compVector: number;
-  /** The completion channel (a file descriptor), or -1 for none.; offset 16, 4 bytes */
+  /** The completion channel (a file descriptor), or -1 for none. Offset 16, 4 bytes. */
   compChannel: number;
-  /** Must be zero (else EINVAL).; offset 20, 4 bytes */
+  /** Must be zero (else EINVAL). Offset 20, 4 bytes. */
   compMask: number;
-  /** Creation flags.; offset 24, 4 bytes; values of ib_uverbs_ex_create_cq_flags */
+  /** Creation flags. Offset 24, 4 bytes; values of ib_uverbs_ex_create_cq_flags. */
   flags: number;
-  /** Must be zero (else EINVAL).; offset 28, 4 bytes */
+  /** Must be zero (else EINVAL). Offset 28, 4 bytes. */
   reserved: number;
 }
 /** Input of struct ib_uverbs_ex_create_cq: fields left out are zero. */
@@ -1499,9 +1499,9 @@ export function decodeIbUverbsExCreateCq(v: DataView, o: number): IbUverbsExCrea
 
 /** struct ib_uverbs_create_cq_resp: Response of CREATE_CQ; also the start of ib_uverbs_ex_create_cq_resp. */
 export interface IbUverbsCreateCqResp {
-  /** The new CQ.; offset 0, 4 bytes */
+  /** The new CQ. Offset 0, 4 bytes. */
   cqHandle: number;
-  /** The number of entries the CQ really has.; offset 4, 4 bytes */
+  /** The number of entries the CQ really has. Offset 4, 4 bytes. */
   cqe: number;
 }
 /** Input of struct ib_uverbs_create_cq_resp: fields left out are zero. */
@@ -1526,11 +1526,11 @@ export function decodeIbUverbsCreateCqResp(v: DataView, o: number): IbUverbsCrea
 
 /** struct ib_uverbs_ex_create_cq_resp: Response of EX_CREATE_CQ. */
 export interface IbUverbsExCreateCqResp {
-  /** Handle and size, as CREATE_CQ returns them.; offset 0, 8 bytes */
+  /** Handle and size, as CREATE_CQ returns them. Offset 0, 8 bytes. */
   base: IbUverbsCreateCqResp;
-  /** Reserved for flags saying which later fields are valid; 0.; offset 8, 4 bytes */
+  /** Reserved for flags saying which later fields are valid; 0. Offset 8, 4 bytes. */
   compMask: number;
-  /** How many bytes of this response the kernel wrote.; offset 12, 4 bytes */
+  /** How many bytes of this response the kernel wrote. Offset 12, 4 bytes. */
   responseLength: number;
 }
 /** Input of struct ib_uverbs_ex_create_cq_resp: fields left out are zero. */
@@ -1558,11 +1558,11 @@ export function decodeIbUverbsExCreateCqResp(v: DataView, o: number): IbUverbsEx
 
 /** struct ib_uverbs_resize_cq: Request of RESIZE_CQ. */
 export interface IbUverbsResizeCq {
-  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it).; offset 0, 8 bytes */
+  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it). Offset 0, 8 bytes. */
   response: bigint;
-  /** The CQ to resize.; offset 8, 4 bytes */
+  /** The CQ to resize. Offset 8, 4 bytes. */
   cqHandle: number;
-  /** The smallest number of entries it must hold afterwards.; offset 12, 4 bytes */
+  /** The smallest number of entries it must hold afterwards. Offset 12, 4 bytes. */
   cqe: number;
 }
 /** Input of struct ib_uverbs_resize_cq: fields left out are zero. */
@@ -1590,9 +1590,9 @@ export function decodeIbUverbsResizeCq(v: DataView, o: number): IbUverbsResizeCq
 
 /** struct ib_uverbs_resize_cq_resp: Response of RESIZE_CQ. */
 export interface IbUverbsResizeCqResp {
-  /** The number of entries the CQ really has now.; offset 0, 4 bytes */
+  /** The number of entries the CQ really has now. Offset 0, 4 bytes. */
   cqe: number;
-  /** offset 4, 4 bytes */
+  /** Offset 4, 4 bytes. */
   reserved: number;
 }
 /** Input of struct ib_uverbs_resize_cq_resp: fields left out are zero. */
@@ -1617,11 +1617,11 @@ export function decodeIbUverbsResizeCqResp(v: DataView, o: number): IbUverbsResi
 
 /** struct ib_uverbs_poll_cq: Request of POLL_CQ. */
 export interface IbUverbsPollCq {
-  /** User space address where the kernel writes ib_uverbs_poll_cq_resp followed by the completions; it needs room for 8 + 48 * ne bytes.; offset 0, 8 bytes */
+  /** User space address where the kernel writes ib_uverbs_poll_cq_resp followed by the completions; it needs room for 8 + 48 * ne bytes. Offset 0, 8 bytes. */
   response: bigint;
-  /** The CQ to poll.; offset 8, 4 bytes */
+  /** The CQ to poll. Offset 8, 4 bytes. */
   cqHandle: number;
-  /** The most completions to take.; offset 12, 4 bytes */
+  /** The most completions to take. Offset 12, 4 bytes. */
   ne: number;
 }
 /** Input of struct ib_uverbs_poll_cq: fields left out are zero. */
@@ -1649,9 +1649,9 @@ export function decodeIbUverbsPollCq(v: DataView, o: number): IbUverbsPollCq {
 
 /** struct ib_uverbs_wc_ex: The anonymous union ex of ib_uverbs_wc (the tag is chosen here): the immediate data or the invalidated rkey, as wc_flags says. */
 export interface IbUverbsWcEx {
-  /** Immediate data of the message, big-endian.; offset 0, 4 bytes */
+  /** Immediate data of the message, big-endian. Offset 0, 4 bytes. */
   immData: number;
-  /** The rkey a SEND_WITH_INV invalidated.; offset 0, 4 bytes */
+  /** The rkey a SEND_WITH_INV invalidated. Offset 0, 4 bytes. */
   invalidateRkey: number;
 }
 /** Input of struct ib_uverbs_wc_ex: fields left out are zero. */
@@ -1678,35 +1678,35 @@ export function decodeIbUverbsWcEx(v: DataView, o: number): IbUverbsWcEx {
 
 /** struct ib_uverbs_wc: One work completion as POLL_CQ returns it. */
 export interface IbUverbsWc {
-  /** The wr_id of the completed work request.; offset 0, 8 bytes */
+  /** The wr_id of the completed work request. Offset 0, 8 bytes. */
   wrId: bigint;
-  /** Completion status: 0 success, else the kernel's ib_wc_status code.; offset 8, 4 bytes */
+  /** Completion status: 0 success, else the kernel's ib_wc_status code. Offset 8, 4 bytes. */
   status: number;
-  /** What completed.; offset 12, 4 bytes; values of ib_uverbs_wc_opcode */
+  /** What completed. Offset 12, 4 bytes; values of ib_uverbs_wc_opcode. */
   opcode: number;
-  /** Vendor error syndrome when status is an error.; offset 16, 4 bytes */
+  /** Vendor error syndrome when status is an error. Offset 16, 4 bytes. */
   vendorErr: number;
-  /** Bytes transferred (received messages).; offset 20, 4 bytes */
+  /** Bytes transferred (received messages). Offset 20, 4 bytes. */
   byteLen: number;
-  /** Immediate data or invalidated rkey.; offset 24, 4 bytes */
+  /** Immediate data or invalidated rkey. Offset 24, 4 bytes. */
   ex: IbUverbsWcEx;
-  /** Number of the local QP the completion belongs to.; offset 28, 4 bytes */
+  /** Number of the local QP the completion belongs to. Offset 28, 4 bytes. */
   qpNum: number;
-  /** Remote QP number (UD receives).; offset 32, 4 bytes */
+  /** Remote QP number (UD receives). Offset 32, 4 bytes. */
   srcQp: number;
-  /** Completion flags (e.g. GRH present, with immediate, with invalidate), the kernel's ib_wc_flags.; offset 36, 4 bytes */
+  /** Completion flags (e.g. GRH present, with immediate, with invalidate), the kernel's ib_wc_flags. Offset 36, 4 bytes. */
   wcFlags: number;
-  /** P_Key index (GSI QPs).; offset 40, 2 bytes */
+  /** P_Key index (GSI QPs). Offset 40, 2 bytes. */
   pkeyIndex: number;
-  /** Source LID (UD receives).; offset 42, 2 bytes */
+  /** Source LID (UD receives). Offset 42, 2 bytes. */
   slid: number;
-  /** Service level of the received message.; offset 44, 1 bytes */
+  /** Service level of the received message. Offset 44, 1 bytes. */
   sl: number;
-  /** Destination LID path bits.; offset 45, 1 bytes */
+  /** Destination LID path bits. Offset 45, 1 bytes. */
   dlidPathBits: number;
-  /** Port the message arrived on (direct-routed GSI).; offset 46, 1 bytes */
+  /** Port the message arrived on (direct-routed GSI). Offset 46, 1 bytes. */
   portNum: number;
-  /** offset 47, 1 bytes */
+  /** Offset 47, 1 bytes. */
   reserved: number;
 }
 /** Input of struct ib_uverbs_wc: fields left out are zero. */
@@ -1770,9 +1770,9 @@ export function decodeIbUverbsWc(v: DataView, o: number): IbUverbsWc {
 
 /** struct ib_uverbs_poll_cq_resp: Response of POLL_CQ. */
 export interface IbUverbsPollCqResp {
-  /** How many completions follow.; offset 0, 4 bytes */
+  /** How many completions follow. Offset 0, 4 bytes. */
   count: number;
-  /** offset 4, 4 bytes */
+  /** Offset 4, 4 bytes. */
   reserved: number;
 }
 /** Input of struct ib_uverbs_poll_cq_resp: fields left out are zero. */
@@ -1797,9 +1797,9 @@ export function decodeIbUverbsPollCqResp(v: DataView, o: number): IbUverbsPollCq
 
 /** struct ib_uverbs_req_notify_cq: Request of REQ_NOTIFY_CQ (no response). */
 export interface IbUverbsReqNotifyCq {
-  /** The CQ to arm.; offset 0, 4 bytes */
+  /** The CQ to arm. Offset 0, 4 bytes. */
   cqHandle: number;
-  /** Non-zero: notify only for a solicited completion (or an error); zero: for the next completion.; offset 4, 4 bytes */
+  /** Non-zero: notify only for a solicited completion (or an error); zero: for the next completion. Offset 4, 4 bytes. */
   solicitedOnly: number;
 }
 /** Input of struct ib_uverbs_req_notify_cq: fields left out are zero. */
@@ -1821,11 +1821,11 @@ export function decodeIbUverbsReqNotifyCq(v: DataView, o: number): IbUverbsReqNo
 
 /** struct ib_uverbs_destroy_cq: Request of DESTROY_CQ; the response is ib_uverbs_destroy_cq_resp. */
 export interface IbUverbsDestroyCq {
-  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it).; offset 0, 8 bytes */
+  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it). Offset 0, 8 bytes. */
   response: bigint;
-  /** The CQ to destroy.; offset 8, 4 bytes */
+  /** The CQ to destroy. Offset 8, 4 bytes. */
   cqHandle: number;
-  /** offset 12, 4 bytes */
+  /** Offset 12, 4 bytes. */
   reserved: number;
 }
 /** Input of struct ib_uverbs_destroy_cq: fields left out are zero. */
@@ -1853,9 +1853,9 @@ export function decodeIbUverbsDestroyCq(v: DataView, o: number): IbUverbsDestroy
 
 /** struct ib_uverbs_cq_moderation: CQ moderation parameters. */
 export interface IbUverbsCqModeration {
-  /** Completions before an event is raised.; offset 0, 2 bytes */
+  /** Completions before an event is raised. Offset 0, 2 bytes. */
   cqCount: number;
-  /** Microseconds before an event is raised.; offset 2, 2 bytes */
+  /** Microseconds before an event is raised. Offset 2, 2 bytes. */
   cqPeriod: number;
 }
 /** Input of struct ib_uverbs_cq_moderation: fields left out are zero. */
@@ -1877,13 +1877,13 @@ export function decodeIbUverbsCqModeration(v: DataView, o: number): IbUverbsCqMo
 
 /** struct ib_uverbs_ex_modify_cq: Request of EX_MODIFY_CQ (no response). */
 export interface IbUverbsExModifyCq {
-  /** The CQ to change.; offset 0, 4 bytes */
+  /** The CQ to change. Offset 0, 4 bytes. */
   cqHandle: number;
-  /** What to change: 1 = moderation (the kernel's IB_CQ_MODERATE), the only bit defined.; offset 4, 4 bytes */
+  /** What to change: 1 = moderation (the kernel's IB_CQ_MODERATE), the only bit defined. Offset 4, 4 bytes. */
   attrMask: number;
-  /** The new moderation.; offset 8, 4 bytes */
+  /** The new moderation. Offset 8, 4 bytes. */
   attr: IbUverbsCqModeration;
-  /** Must be zero (else EINVAL).; offset 12, 4 bytes */
+  /** Must be zero (else EINVAL). Offset 12, 4 bytes. */
   reserved: number;
 }
 /** Input of struct ib_uverbs_ex_modify_cq: fields left out are zero. */
@@ -1914,11 +1914,11 @@ export function decodeIbUverbsExModifyCq(v: DataView, o: number): IbUverbsExModi
 
 /** struct ib_uverbs_flow_spec_hdr: The header every flow spec starts with. */
 export interface IbUverbsFlowSpecHdr {
-  /** What the spec is: a filter (Ethernet, IPv4, IPv6, TCP, UDP, VXLAN, ESP, GRE, MPLS, optionally marked inner) or, from the kernel's IB_FLOW_SPEC_ACTION_TAG up, an action; the kernel's ib_flow_spec_type values.; offset 0, 4 bytes */
+  /** What the spec is: a filter (Ethernet, IPv4, IPv6, TCP, UDP, VXLAN, ESP, GRE, MPLS, optionally marked inner) or, from the kernel's IB_FLOW_SPEC_ACTION_TAG up, an action; the kernel's ib_flow_spec_type values. Offset 0, 4 bytes. */
   type: number;
-  /** The whole spec's size in bytes, this header included.; offset 4, 2 bytes */
+  /** The whole spec's size in bytes, this header included. Offset 4, 2 bytes. */
   size: number;
-  /** Must be zero (else EINVAL).; offset 6, 2 bytes */
+  /** Must be zero (else EINVAL). Offset 6, 2 bytes. */
   reserved: number;
 }
 /** Input of struct ib_uverbs_flow_spec_hdr: fields left out are zero. */
@@ -1946,13 +1946,13 @@ export function decodeIbUverbsFlowSpecHdr(v: DataView, o: number): IbUverbsFlowS
 
 /** struct ib_uverbs_flow_eth_filter: Ethernet header fields a flow can match. */
 export interface IbUverbsFlowEthFilter {
-  /** Destination MAC.; offset 0, 6 bytes */
+  /** Destination MAC. Offset 0, 6 bytes. */
   dstMac: Uint8Array;
-  /** Source MAC.; offset 6, 6 bytes */
+  /** Source MAC. Offset 6, 6 bytes. */
   srcMac: Uint8Array;
-  /** Ethertype, big-endian.; offset 12, 2 bytes */
+  /** Ethertype, big-endian. Offset 12, 2 bytes. */
   etherType: number;
-  /** VLAN tag, big-endian.; offset 14, 2 bytes */
+  /** VLAN tag, big-endian. Offset 14, 2 bytes. */
   vlanTag: number;
 }
 /** Input of struct ib_uverbs_flow_eth_filter: fields left out are zero. */
@@ -1983,11 +1983,11 @@ export function decodeIbUverbsFlowEthFilter(v: DataView, o: number): IbUverbsFlo
 
 /** struct ib_uverbs_flow_spec_eth: A flow spec matching Ethernet headers. */
 export interface IbUverbsFlowSpecEth {
-  /** type, size and reserved; in C an anonymous union that also names these three fields directly.; offset 0, 8 bytes */
+  /** type, size and reserved; in C an anonymous union that also names these three fields directly. Offset 0, 8 bytes. */
   hdr: IbUverbsFlowSpecHdr;
-  /** The values to match.; offset 8, 16 bytes */
+  /** The values to match. Offset 8, 16 bytes. */
   val: IbUverbsFlowEthFilter;
-  /** Which bits of val are matched.; offset 24, 16 bytes */
+  /** Which bits of val are matched. Offset 24, 16 bytes. */
   mask: IbUverbsFlowEthFilter;
 }
 /** Input of struct ib_uverbs_flow_spec_eth: fields left out are zero. */
@@ -2015,17 +2015,17 @@ export function decodeIbUverbsFlowSpecEth(v: DataView, o: number): IbUverbsFlowS
 
 /** struct ib_uverbs_flow_ipv4_filter: IPv4 header fields a flow can match. */
 export interface IbUverbsFlowIpv4Filter {
-  /** Source address, big-endian.; offset 0, 4 bytes */
+  /** Source address, big-endian. Offset 0, 4 bytes. */
   srcIp: number;
-  /** Destination address, big-endian.; offset 4, 4 bytes */
+  /** Destination address, big-endian. Offset 4, 4 bytes. */
   dstIp: number;
-  /** Protocol.; offset 8, 1 bytes */
+  /** Protocol. Offset 8, 1 bytes. */
   proto: number;
-  /** Type of service.; offset 9, 1 bytes */
+  /** Type of service. Offset 9, 1 bytes. */
   tos: number;
-  /** Time to live.; offset 10, 1 bytes */
+  /** Time to live. Offset 10, 1 bytes. */
   ttl: number;
-  /** IPv4 flags.; offset 11, 1 bytes */
+  /** IPv4 flags. Offset 11, 1 bytes. */
   flags: number;
 }
 /** Input of struct ib_uverbs_flow_ipv4_filter: fields left out are zero. */
@@ -2055,11 +2055,11 @@ export function decodeIbUverbsFlowIpv4Filter(v: DataView, o: number): IbUverbsFl
 
 /** struct ib_uverbs_flow_spec_ipv4: A flow spec matching IPv4 headers. */
 export interface IbUverbsFlowSpecIpv4 {
-  /** type, size and reserved; in C an anonymous union that also names these three fields directly.; offset 0, 8 bytes */
+  /** type, size and reserved; in C an anonymous union that also names these three fields directly. Offset 0, 8 bytes. */
   hdr: IbUverbsFlowSpecHdr;
-  /** The values to match.; offset 8, 12 bytes */
+  /** The values to match. Offset 8, 12 bytes. */
   val: IbUverbsFlowIpv4Filter;
-  /** Which bits of val are matched.; offset 20, 12 bytes */
+  /** Which bits of val are matched. Offset 20, 12 bytes. */
   mask: IbUverbsFlowIpv4Filter;
 }
 /** Input of struct ib_uverbs_flow_spec_ipv4: fields left out are zero. */
@@ -2087,9 +2087,9 @@ export function decodeIbUverbsFlowSpecIpv4(v: DataView, o: number): IbUverbsFlow
 
 /** struct ib_uverbs_flow_tcp_udp_filter: TCP or UDP ports a flow can match. */
 export interface IbUverbsFlowTcpUdpFilter {
-  /** Destination port, big-endian.; offset 0, 2 bytes */
+  /** Destination port, big-endian. Offset 0, 2 bytes. */
   dstPort: number;
-  /** Source port, big-endian.; offset 2, 2 bytes */
+  /** Source port, big-endian. Offset 2, 2 bytes. */
   srcPort: number;
 }
 /** Input of struct ib_uverbs_flow_tcp_udp_filter: fields left out are zero. */
@@ -2111,11 +2111,11 @@ export function decodeIbUverbsFlowTcpUdpFilter(v: DataView, o: number): IbUverbs
 
 /** struct ib_uverbs_flow_spec_tcp_udp: A flow spec matching TCP or UDP ports. */
 export interface IbUverbsFlowSpecTcpUdp {
-  /** type, size and reserved; in C an anonymous union that also names these three fields directly.; offset 0, 8 bytes */
+  /** type, size and reserved; in C an anonymous union that also names these three fields directly. Offset 0, 8 bytes. */
   hdr: IbUverbsFlowSpecHdr;
-  /** The values to match.; offset 8, 4 bytes */
+  /** The values to match. Offset 8, 4 bytes. */
   val: IbUverbsFlowTcpUdpFilter;
-  /** Which bits of val are matched.; offset 12, 4 bytes */
+  /** Which bits of val are matched. Offset 12, 4 bytes. */
   mask: IbUverbsFlowTcpUdpFilter;
 }
 /** Input of struct ib_uverbs_flow_spec_tcp_udp: fields left out are zero. */
@@ -2143,19 +2143,19 @@ export function decodeIbUverbsFlowSpecTcpUdp(v: DataView, o: number): IbUverbsFl
 
 /** struct ib_uverbs_flow_ipv6_filter: IPv6 header fields a flow can match. */
 export interface IbUverbsFlowIpv6Filter {
-  /** Source address.; offset 0, 16 bytes */
+  /** Source address. Offset 0, 16 bytes. */
   srcIp: Uint8Array;
-  /** Destination address.; offset 16, 16 bytes */
+  /** Destination address. Offset 16, 16 bytes. */
   dstIp: Uint8Array;
-  /** Flow label, big-endian, below 2^20 (else EINVAL).; offset 32, 4 bytes */
+  /** Flow label, big-endian, below 2^20 (else EINVAL). Offset 32, 4 bytes. */
   flowLabel: number;
-  /** Next header.; offset 36, 1 bytes */
+  /** Next header. Offset 36, 1 bytes. */
   nextHdr: number;
-  /** Traffic class.; offset 37, 1 bytes */
+  /** Traffic class. Offset 37, 1 bytes. */
   trafficClass: number;
-  /** Hop limit.; offset 38, 1 bytes */
+  /** Hop limit. Offset 38, 1 bytes. */
   hopLimit: number;
-  /** offset 39, 1 bytes */
+  /** Offset 39, 1 bytes. */
   reserved: number;
 }
 /** Input of struct ib_uverbs_flow_ipv6_filter: fields left out are zero. */
@@ -2195,11 +2195,11 @@ export function decodeIbUverbsFlowIpv6Filter(v: DataView, o: number): IbUverbsFl
 
 /** struct ib_uverbs_flow_spec_ipv6: A flow spec matching IPv6 headers. */
 export interface IbUverbsFlowSpecIpv6 {
-  /** type, size and reserved; in C an anonymous union that also names these three fields directly.; offset 0, 8 bytes */
+  /** type, size and reserved; in C an anonymous union that also names these three fields directly. Offset 0, 8 bytes. */
   hdr: IbUverbsFlowSpecHdr;
-  /** The values to match.; offset 8, 40 bytes */
+  /** The values to match. Offset 8, 40 bytes. */
   val: IbUverbsFlowIpv6Filter;
-  /** Which bits of val are matched.; offset 48, 40 bytes */
+  /** Which bits of val are matched. Offset 48, 40 bytes. */
   mask: IbUverbsFlowIpv6Filter;
 }
 /** Input of struct ib_uverbs_flow_spec_ipv6: fields left out are zero. */
@@ -2227,11 +2227,11 @@ export function decodeIbUverbsFlowSpecIpv6(v: DataView, o: number): IbUverbsFlow
 
 /** struct ib_uverbs_flow_spec_action_tag: A flow action that tags matching packets. */
 export interface IbUverbsFlowSpecActionTag {
-  /** type, size and reserved; in C an anonymous union that also names these three fields directly.; offset 0, 8 bytes */
+  /** type, size and reserved; in C an anonymous union that also names these three fields directly. Offset 0, 8 bytes. */
   hdr: IbUverbsFlowSpecHdr;
-  /** The tag reported with each matching packet.; offset 8, 4 bytes */
+  /** The tag reported with each matching packet. Offset 8, 4 bytes. */
   tagId: number;
-  /** offset 12, 4 bytes */
+  /** Offset 12, 4 bytes. */
   reserved1: number;
 }
 /** Input of struct ib_uverbs_flow_spec_action_tag: fields left out are zero. */
@@ -2259,7 +2259,7 @@ export function decodeIbUverbsFlowSpecActionTag(v: DataView, o: number): IbUverb
 
 /** struct ib_uverbs_flow_spec_action_drop: A flow action that drops matching packets. */
 export interface IbUverbsFlowSpecActionDrop {
-  /** type, size and reserved; in C an anonymous union that also names these three fields directly.; offset 0, 8 bytes */
+  /** type, size and reserved; in C an anonymous union that also names these three fields directly. Offset 0, 8 bytes. */
   hdr: IbUverbsFlowSpecHdr;
 }
 /** Input of struct ib_uverbs_flow_spec_action_drop: fields left out are zero. */
@@ -2281,11 +2281,11 @@ export function decodeIbUverbsFlowSpecActionDrop(v: DataView, o: number): IbUver
 
 /** struct ib_uverbs_flow_spec_action_handle: A flow action that applies a flow action object (e.g. ESP) to matching packets. */
 export interface IbUverbsFlowSpecActionHandle {
-  /** type, size and reserved; in C an anonymous union that also names these three fields directly.; offset 0, 8 bytes */
+  /** type, size and reserved; in C an anonymous union that also names these three fields directly. Offset 0, 8 bytes. */
   hdr: IbUverbsFlowSpecHdr;
-  /** The flow action; one that names no flow action answers EINVAL.; offset 8, 4 bytes */
+  /** The flow action; one that names no flow action answers EINVAL. Offset 8, 4 bytes. */
   handle: number;
-  /** offset 12, 4 bytes */
+  /** Offset 12, 4 bytes. */
   reserved1: number;
 }
 /** Input of struct ib_uverbs_flow_spec_action_handle: fields left out are zero. */
@@ -2313,11 +2313,11 @@ export function decodeIbUverbsFlowSpecActionHandle(v: DataView, o: number): IbUv
 
 /** struct ib_uverbs_flow_spec_action_count: A flow action that counts matching packets in a counters object. */
 export interface IbUverbsFlowSpecActionCount {
-  /** type, size and reserved; in C an anonymous union that also names these three fields directly.; offset 0, 8 bytes */
+  /** type, size and reserved; in C an anonymous union that also names these three fields directly. Offset 0, 8 bytes. */
   hdr: IbUverbsFlowSpecHdr;
-  /** The counters object; one that names no counters object answers EINVAL.; offset 8, 4 bytes */
+  /** The counters object; one that names no counters object answers EINVAL. Offset 8, 4 bytes. */
   handle: number;
-  /** offset 12, 4 bytes */
+  /** Offset 12, 4 bytes. */
   reserved1: number;
 }
 /** Input of struct ib_uverbs_flow_spec_action_count: fields left out are zero. */
@@ -2345,7 +2345,7 @@ export function decodeIbUverbsFlowSpecActionCount(v: DataView, o: number): IbUve
 
 /** struct ib_uverbs_flow_tunnel_filter: A VXLAN tunnel id a flow can match. */
 export interface IbUverbsFlowTunnelFilter {
-  /** The VNI, big-endian, below 2^24 (else EINVAL).; offset 0, 4 bytes */
+  /** The VNI, big-endian, below 2^24 (else EINVAL). Offset 0, 4 bytes. */
   tunnelId: number;
 }
 /** Input of struct ib_uverbs_flow_tunnel_filter: fields left out are zero. */
@@ -2365,11 +2365,11 @@ export function decodeIbUverbsFlowTunnelFilter(v: DataView, o: number): IbUverbs
 
 /** struct ib_uverbs_flow_spec_tunnel: A flow spec matching VXLAN tunnels. */
 export interface IbUverbsFlowSpecTunnel {
-  /** type, size and reserved; in C an anonymous union that also names these three fields directly.; offset 0, 8 bytes */
+  /** type, size and reserved; in C an anonymous union that also names these three fields directly. Offset 0, 8 bytes. */
   hdr: IbUverbsFlowSpecHdr;
-  /** The values to match.; offset 8, 4 bytes */
+  /** The values to match. Offset 8, 4 bytes. */
   val: IbUverbsFlowTunnelFilter;
-  /** Which bits of val are matched.; offset 12, 4 bytes */
+  /** Which bits of val are matched. Offset 12, 4 bytes. */
   mask: IbUverbsFlowTunnelFilter;
 }
 /** Input of struct ib_uverbs_flow_spec_tunnel: fields left out are zero. */
@@ -2397,9 +2397,9 @@ export function decodeIbUverbsFlowSpecTunnel(v: DataView, o: number): IbUverbsFl
 
 /** struct ib_uverbs_flow_spec_esp_filter: IPsec ESP header fields a flow can match. */
 export interface IbUverbsFlowSpecEspFilter {
-  /** Security parameter index.; offset 0, 4 bytes */
+  /** Security parameter index. Offset 0, 4 bytes. */
   spi: number;
-  /** Sequence number.; offset 4, 4 bytes */
+  /** Sequence number. Offset 4, 4 bytes. */
   seq: number;
 }
 /** Input of struct ib_uverbs_flow_spec_esp_filter: fields left out are zero. */
@@ -2421,11 +2421,11 @@ export function decodeIbUverbsFlowSpecEspFilter(v: DataView, o: number): IbUverb
 
 /** struct ib_uverbs_flow_spec_esp: A flow spec matching IPsec ESP headers. */
 export interface IbUverbsFlowSpecEsp {
-  /** type, size and reserved; in C an anonymous union that also names these three fields directly.; offset 0, 8 bytes */
+  /** type, size and reserved; in C an anonymous union that also names these three fields directly. Offset 0, 8 bytes. */
   hdr: IbUverbsFlowSpecHdr;
-  /** The values to match.; offset 8, 8 bytes */
+  /** The values to match. Offset 8, 8 bytes. */
   val: IbUverbsFlowSpecEspFilter;
-  /** Which bits of val are matched.; offset 16, 8 bytes */
+  /** Which bits of val are matched. Offset 16, 8 bytes. */
   mask: IbUverbsFlowSpecEspFilter;
 }
 /** Input of struct ib_uverbs_flow_spec_esp: fields left out are zero. */
@@ -2453,11 +2453,11 @@ export function decodeIbUverbsFlowSpecEsp(v: DataView, o: number): IbUverbsFlowS
 
 /** struct ib_uverbs_flow_gre_filter: GRE header fields a flow can match. */
 export interface IbUverbsFlowGreFilter {
-  /** The first 16 bits of the GRE header (checksum, key and sequence bits, version), big-endian.; offset 0, 2 bytes */
+  /** The first 16 bits of the GRE header (checksum, key and sequence bits, version), big-endian. Offset 0, 2 bytes. */
   cKsRes0Ver: number;
-  /** Protocol type, big-endian.; offset 2, 2 bytes */
+  /** Protocol type, big-endian. Offset 2, 2 bytes. */
   protocol: number;
-  /** Key, big-endian.; offset 4, 4 bytes */
+  /** Key, big-endian. Offset 4, 4 bytes. */
   key: number;
 }
 /** Input of struct ib_uverbs_flow_gre_filter: fields left out are zero. */
@@ -2481,11 +2481,11 @@ export function decodeIbUverbsFlowGreFilter(v: DataView, o: number): IbUverbsFlo
 
 /** struct ib_uverbs_flow_spec_gre: A flow spec matching GRE headers. */
 export interface IbUverbsFlowSpecGre {
-  /** type, size and reserved; in C an anonymous union that also names these three fields directly.; offset 0, 8 bytes */
+  /** type, size and reserved; in C an anonymous union that also names these three fields directly. Offset 0, 8 bytes. */
   hdr: IbUverbsFlowSpecHdr;
-  /** The values to match.; offset 8, 8 bytes */
+  /** The values to match. Offset 8, 8 bytes. */
   val: IbUverbsFlowGreFilter;
-  /** Which bits of val are matched.; offset 16, 8 bytes */
+  /** Which bits of val are matched. Offset 16, 8 bytes. */
   mask: IbUverbsFlowGreFilter;
 }
 /** Input of struct ib_uverbs_flow_spec_gre: fields left out are zero. */
@@ -2513,7 +2513,7 @@ export function decodeIbUverbsFlowSpecGre(v: DataView, o: number): IbUverbsFlowS
 
 /** struct ib_uverbs_flow_mpls_filter: An MPLS label a flow can match. */
 export interface IbUverbsFlowMplsFilter {
-  /** The whole label entry (label, traffic class, bottom of stack, TTL), big-endian.; offset 0, 4 bytes */
+  /** The whole label entry (label, traffic class, bottom of stack, TTL), big-endian. Offset 0, 4 bytes. */
   label: number;
 }
 /** Input of struct ib_uverbs_flow_mpls_filter: fields left out are zero. */
@@ -2533,11 +2533,11 @@ export function decodeIbUverbsFlowMplsFilter(v: DataView, o: number): IbUverbsFl
 
 /** struct ib_uverbs_flow_spec_mpls: A flow spec matching MPLS labels. */
 export interface IbUverbsFlowSpecMpls {
-  /** type, size and reserved; in C an anonymous union that also names these three fields directly.; offset 0, 8 bytes */
+  /** type, size and reserved; in C an anonymous union that also names these three fields directly. Offset 0, 8 bytes. */
   hdr: IbUverbsFlowSpecHdr;
-  /** The values to match.; offset 8, 4 bytes */
+  /** The values to match. Offset 8, 4 bytes. */
   val: IbUverbsFlowMplsFilter;
-  /** Which bits of val are matched.; offset 12, 4 bytes */
+  /** Which bits of val are matched. Offset 12, 4 bytes. */
   mask: IbUverbsFlowMplsFilter;
 }
 /** Input of struct ib_uverbs_flow_spec_mpls: fields left out are zero. */
@@ -2565,19 +2565,19 @@ export function decodeIbUverbsFlowSpecMpls(v: DataView, o: number): IbUverbsFlow
 
 /** struct ib_uverbs_flow_attr: A steering rule: where it applies and how many specs follow. */
 export interface IbUverbsFlowAttr {
-  /** Rule type: the kernel's ib_flow_attr_type (normal, all default, multicast default, sniffer).; offset 0, 4 bytes */
+  /** Rule type: the kernel's ib_flow_attr_type (normal, all default, multicast default, sniffer). Offset 0, 4 bytes. */
   type: number;
-  /** Total bytes of the specs that follow.; offset 4, 2 bytes */
+  /** Total bytes of the specs that follow. Offset 4, 2 bytes. */
   size: number;
-  /** Rule priority.; offset 6, 2 bytes */
+  /** Rule priority. Offset 6, 2 bytes. */
   priority: number;
-  /** How many specs follow.; offset 8, 1 bytes */
+  /** How many specs follow. Offset 8, 1 bytes. */
   numOfSpecs: number;
-  /** Must be zero (else EINVAL).; offset 9, 2 bytes */
+  /** Must be zero (else EINVAL). Offset 9, 2 bytes. */
   reserved: Uint8Array;
-  /** The port the rule applies to.; offset 11, 1 bytes */
+  /** The port the rule applies to. Offset 11, 1 bytes. */
   port: number;
-  /** The kernel's ib_flow_flags (e.g. don't trap, egress).; offset 12, 4 bytes */
+  /** The kernel's ib_flow_flags (e.g. don't trap, egress). Offset 12, 4 bytes. */
   flags: number;
 }
 /** Input of struct ib_uverbs_flow_attr: fields left out are zero. */
@@ -2617,11 +2617,11 @@ export function decodeIbUverbsFlowAttr(v: DataView, o: number): IbUverbsFlowAttr
 
 /** struct ib_uverbs_create_flow: Request of EX_CREATE_FLOW; the specs follow it. */
 export interface IbUverbsCreateFlow {
-  /** Must be zero (else EINVAL).; offset 0, 4 bytes */
+  /** Must be zero (else EINVAL). Offset 0, 4 bytes. */
   compMask: number;
-  /** The QP matching packets go to.; offset 4, 4 bytes */
+  /** The QP matching packets go to. Offset 4, 4 bytes. */
   qpHandle: number;
-  /** The rule.; offset 8, 16 bytes */
+  /** The rule. Offset 8, 16 bytes. */
   flowAttr: IbUverbsFlowAttr;
 }
 /** Input of struct ib_uverbs_create_flow: fields left out are zero. */
@@ -2649,9 +2649,9 @@ export function decodeIbUverbsCreateFlow(v: DataView, o: number): IbUverbsCreate
 
 /** struct ib_uverbs_create_flow_resp: Response of EX_CREATE_FLOW. */
 export interface IbUverbsCreateFlowResp {
-  /** Reserved; 0.; offset 0, 4 bytes */
+  /** Reserved; 0. Offset 0, 4 bytes. */
   compMask: number;
-  /** The new flow.; offset 4, 4 bytes */
+  /** The new flow. Offset 4, 4 bytes. */
   flowHandle: number;
 }
 /** Input of struct ib_uverbs_create_flow_resp: fields left out are zero. */
@@ -2673,9 +2673,9 @@ export function decodeIbUverbsCreateFlowResp(v: DataView, o: number): IbUverbsCr
 
 /** struct ib_uverbs_destroy_flow: Request of EX_DESTROY_FLOW (no response). */
 export interface IbUverbsDestroyFlow {
-  /** Must be zero (else EINVAL).; offset 0, 4 bytes */
+  /** Must be zero (else EINVAL). Offset 0, 4 bytes. */
   compMask: number;
-  /** The flow to remove.; offset 4, 4 bytes */
+  /** The flow to remove. Offset 4, 4 bytes. */
   flowHandle: number;
 }
 /** Input of struct ib_uverbs_destroy_flow: fields left out are zero. */
@@ -2697,11 +2697,11 @@ export function decodeIbUverbsDestroyFlow(v: DataView, o: number): IbUverbsDestr
 
 /** struct ib_uverbs_cmd_hdr: The header every write() command starts with. in_words counts the whole write (this header included) in 4-byte words for a plain command; for an extended command in_words and out_words count only the core request and response, in 8-byte words, and ib_uverbs_ex_cmd_hdr follows. */
 export interface IbUverbsCmdHdr {
-  /** The command number (IB_USER_VERBS_CMD_* or IB_USER_VERBS_EX_CMD_*) in the low byte, plus IB_USER_VERBS_CMD_FLAG_EXTENDED for an extended command; any other bit answers EINVAL, a number the device does not implement EOPNOTSUPP.; offset 0, 4 bytes */
+  /** The command number (IB_USER_VERBS_CMD_* or IB_USER_VERBS_EX_CMD_*) in the low byte, plus IB_USER_VERBS_CMD_FLAG_EXTENDED for an extended command; any other bit answers EINVAL, a number the device does not implement EOPNOTSUPP. Offset 0, 4 bytes. */
   command: number;
-  /** Plain command: length of the whole write() in 4-byte words, which must equal the byte count written (else EINVAL). Extended command: length of the core request in 8-byte words.; offset 4, 2 bytes */
+  /** Plain command: length of the whole write() in 4-byte words, which must equal the byte count written (else EINVAL). Extended command: length of the core request in 8-byte words. Offset 4, 2 bytes. */
   inWords: number;
-  /** Plain command: room at the response address in 4-byte words. Extended command: room for the core response in 8-byte words.; offset 6, 2 bytes */
+  /** Plain command: room at the response address in 4-byte words. Extended command: room for the core response in 8-byte words. Offset 6, 2 bytes. */
   outWords: number;
 }
 /** Input of struct ib_uverbs_cmd_hdr: fields left out are zero. */
@@ -2725,13 +2725,13 @@ export function decodeIbUverbsCmdHdr(v: DataView, o: number): IbUverbsCmdHdr {
 
 /** struct ib_uverbs_ex_cmd_hdr: The second header of an extended command (IB_USER_VERBS_CMD_FLAG_EXTENDED set), right after ib_uverbs_cmd_hdr: the response address and the sizes of the driver data. The write() length must be 8 * (in_words + provider_in_words) plus both headers (else EINVAL). */
 export interface IbUverbsExCmdHdr {
-  /** User space address of the core response, followed by the driver's response; 0 when the caller wants none, and then out_words and provider_out_words must be 0 (else EINVAL).; offset 0, 8 bytes */
+  /** User space address of the core response, followed by the driver's response; 0 when the caller wants none, and then out_words and provider_out_words must be 0 (else EINVAL). Offset 0, 8 bytes. */
   response: bigint;
-  /** Length of the driver's request, in 8-byte words, after the core request.; offset 8, 2 bytes */
+  /** Length of the driver's request, in 8-byte words, after the core request. Offset 8, 2 bytes. */
   providerInWords: number;
-  /** Room for the driver's response, in 8-byte words, after the core response.; offset 10, 2 bytes */
+  /** Room for the driver's response, in 8-byte words, after the core response. Offset 10, 2 bytes. */
   providerOutWords: number;
-  /** Must be zero (else EINVAL).; offset 12, 4 bytes */
+  /** Must be zero (else EINVAL). Offset 12, 4 bytes. */
   cmdHdrReserved: number;
 }
 /** Input of struct ib_uverbs_ex_cmd_hdr: fields left out are zero. */
@@ -2762,7 +2762,7 @@ export function decodeIbUverbsExCmdHdr(v: DataView, o: number): IbUverbsExCmdHdr
 
 /** struct ib_uverbs_unsupported_cmd: Not a C struct: ib_user_verbs.h numbers a few commands (MODIFY_AH, QUERY_AH, REG_SMR, QUERY_MR, BIND_MW, PEEK_CQ) without declaring a layout for them, and Linux implements none of them. Declared here, 0 bytes long, as their request; the kernel accepts any well-formed header for them and answers EOPNOTSUPP. */
 export interface IbUverbsUnsupportedCmd {
-  /** No bytes (a zero-length array): these commands have no request layout.; offset 0, 0 bytes */
+  /** No bytes (a zero-length array): these commands have no request layout. Offset 0, 0 bytes. */
   empty: Uint8Array;
 }
 /** Input of struct ib_uverbs_unsupported_cmd: fields left out are zero. */
@@ -2784,17 +2784,17 @@ export function decodeIbUverbsUnsupportedCmd(v: DataView, o: number): IbUverbsUn
 
 /** struct ib_uverbs_reg_mr: Request of REG_MR. */
 export interface IbUverbsRegMr {
-  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it).; offset 0, 8 bytes */
+  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it). Offset 0, 8 bytes. */
   response: bigint;
-  /** User virtual address of the memory.; offset 8, 8 bytes */
+  /** User virtual address of the memory. Offset 8, 8 bytes. */
   start: bigint;
-  /** Length in bytes.; offset 16, 8 bytes */
+  /** Length in bytes. Offset 16, 8 bytes. */
   length: bigint;
-  /** The address the device will use for the start of the region (usually start itself).; offset 24, 8 bytes */
+  /** The address the device will use for the start of the region (usually start itself). Offset 24, 8 bytes. */
   hcaVa: bigint;
-  /** The PD the MR belongs to.; offset 32, 4 bytes */
+  /** The PD the MR belongs to. Offset 32, 4 bytes. */
   pdHandle: number;
-  /** Access rights.; offset 36, 4 bytes; values of ib_uverbs_access_flags */
+  /** Access rights. Offset 36, 4 bytes; values of ib_uverbs_access_flags. */
   accessFlags: number;
 }
 /** Input of struct ib_uverbs_reg_mr: fields left out are zero. */
@@ -2831,11 +2831,11 @@ export function decodeIbUverbsRegMr(v: DataView, o: number): IbUverbsRegMr {
 
 /** struct ib_uverbs_reg_mr_resp: Response of REG_MR. */
 export interface IbUverbsRegMrResp {
-  /** The new MR.; offset 0, 4 bytes */
+  /** The new MR. Offset 0, 4 bytes. */
   mrHandle: number;
-  /** Key for local access in scatter/gather entries.; offset 4, 4 bytes */
+  /** Key for local access in scatter/gather entries. Offset 4, 4 bytes. */
   lkey: number;
-  /** Key a remote peer uses for RDMA to this MR.; offset 8, 4 bytes */
+  /** Key a remote peer uses for RDMA to this MR. Offset 8, 4 bytes. */
   rkey: number;
 }
 /** Input of struct ib_uverbs_reg_mr_resp: fields left out are zero. */
@@ -2859,21 +2859,21 @@ export function decodeIbUverbsRegMrResp(v: DataView, o: number): IbUverbsRegMrRe
 
 /** struct ib_uverbs_rereg_mr: Request of REREG_MR. */
 export interface IbUverbsReregMr {
-  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it).; offset 0, 8 bytes */
+  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it). Offset 0, 8 bytes. */
   response: bigint;
-  /** The MR to change, locked exclusively.; offset 8, 4 bytes */
+  /** The MR to change, locked exclusively. Offset 8, 4 bytes. */
   mrHandle: number;
-  /** What to change: bit 0 the translation (start, length, hca_va), bit 1 the PD, bit 2 the access (the kernel's IB_MR_REREG_TRANS, _PD, _ACCESS).; offset 12, 4 bytes */
+  /** What to change: bit 0 the translation (start, length, hca_va), bit 1 the PD, bit 2 the access (the kernel's IB_MR_REREG_TRANS, _PD, _ACCESS). Offset 12, 4 bytes. */
   flags: number;
-  /** New user address (with bit 0 of flags).; offset 16, 8 bytes */
+  /** New user address (with bit 0 of flags). Offset 16, 8 bytes. */
   start: bigint;
-  /** New length (with bit 0 of flags).; offset 24, 8 bytes */
+  /** New length (with bit 0 of flags). Offset 24, 8 bytes. */
   length: bigint;
-  /** New device address (with bit 0 of flags).; offset 32, 8 bytes */
+  /** New device address (with bit 0 of flags). Offset 32, 8 bytes. */
   hcaVa: bigint;
-  /** New PD (read only with bit 1 of flags; then a handle that names no PD answers EINVAL).; offset 40, 4 bytes */
+  /** New PD (read only with bit 1 of flags; then a handle that names no PD answers EINVAL). Offset 40, 4 bytes. */
   pdHandle: number;
-  /** New access rights (with bit 2 of flags).; offset 44, 4 bytes; values of ib_uverbs_access_flags */
+  /** New access rights (with bit 2 of flags). Offset 44, 4 bytes; values of ib_uverbs_access_flags. */
   accessFlags: number;
 }
 /** Input of struct ib_uverbs_rereg_mr: fields left out are zero. */
@@ -2916,9 +2916,9 @@ export function decodeIbUverbsReregMr(v: DataView, o: number): IbUverbsReregMr {
 
 /** struct ib_uverbs_rereg_mr_resp: Response of REREG_MR. */
 export interface IbUverbsReregMrResp {
-  /** The MR's lkey after the change.; offset 0, 4 bytes */
+  /** The MR's lkey after the change. Offset 0, 4 bytes. */
   lkey: number;
-  /** The MR's rkey after the change.; offset 4, 4 bytes */
+  /** The MR's rkey after the change. Offset 4, 4 bytes. */
   rkey: number;
 }
 /** Input of struct ib_uverbs_rereg_mr_resp: fields left out are zero. */
@@ -2943,7 +2943,7 @@ export function decodeIbUverbsReregMrResp(v: DataView, o: number): IbUverbsRereg
 
 /** struct ib_uverbs_dereg_mr: Request of DEREG_MR (no response). */
 export interface IbUverbsDeregMr {
-  /** The MR to deregister.; offset 0, 4 bytes */
+  /** The MR to deregister. Offset 0, 4 bytes. */
   mrHandle: number;
 }
 /** Input of struct ib_uverbs_dereg_mr: fields left out are zero. */
@@ -2963,13 +2963,13 @@ export function decodeIbUverbsDeregMr(v: DataView, o: number): IbUverbsDeregMr {
 
 /** struct ib_uverbs_alloc_mw: Request of ALLOC_MW. */
 export interface IbUverbsAllocMw {
-  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it).; offset 0, 8 bytes */
+  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it). Offset 0, 8 bytes. */
   response: bigint;
-  /** The PD the window belongs to.; offset 8, 4 bytes */
+  /** The PD the window belongs to. Offset 8, 4 bytes. */
   pdHandle: number;
-  /** Window type: 1 or 2.; offset 12, 1 bytes */
+  /** Window type: 1 or 2. Offset 12, 1 bytes. */
   mwType: number;
-  /** offset 13, 3 bytes */
+  /** Offset 13, 3 bytes. */
   reserved: Uint8Array;
 }
 /** Input of struct ib_uverbs_alloc_mw: fields left out are zero. */
@@ -3000,9 +3000,9 @@ export function decodeIbUverbsAllocMw(v: DataView, o: number): IbUverbsAllocMw {
 
 /** struct ib_uverbs_alloc_mw_resp: Response of ALLOC_MW. */
 export interface IbUverbsAllocMwResp {
-  /** The new MW.; offset 0, 4 bytes */
+  /** The new MW. Offset 0, 4 bytes. */
   mwHandle: number;
-  /** The window's initial rkey.; offset 4, 4 bytes */
+  /** The window's initial rkey. Offset 4, 4 bytes. */
   rkey: number;
 }
 /** Input of struct ib_uverbs_alloc_mw_resp: fields left out are zero. */
@@ -3027,7 +3027,7 @@ export function decodeIbUverbsAllocMwResp(v: DataView, o: number): IbUverbsAlloc
 
 /** struct ib_uverbs_dealloc_mw: Request of DEALLOC_MW (no response). */
 export interface IbUverbsDeallocMw {
-  /** The MW to free.; offset 0, 4 bytes */
+  /** The MW to free. Offset 0, 4 bytes. */
   mwHandle: number;
 }
 /** Input of struct ib_uverbs_dealloc_mw: fields left out are zero. */
@@ -3047,7 +3047,7 @@ export function decodeIbUverbsDeallocMw(v: DataView, o: number): IbUverbsDealloc
 
 /** struct ib_uverbs_alloc_pd: Request of ALLOC_PD. */
 export interface IbUverbsAllocPd {
-  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it).; offset 0, 8 bytes */
+  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it). Offset 0, 8 bytes. */
   response: bigint;
 }
 /** Input of struct ib_uverbs_alloc_pd: fields left out are zero. */
@@ -3069,7 +3069,7 @@ export function decodeIbUverbsAllocPd(v: DataView, o: number): IbUverbsAllocPd {
 
 /** struct ib_uverbs_alloc_pd_resp: Response of ALLOC_PD. */
 export interface IbUverbsAllocPdResp {
-  /** The new PD.; offset 0, 4 bytes */
+  /** The new PD. Offset 0, 4 bytes. */
   pdHandle: number;
 }
 /** Input of struct ib_uverbs_alloc_pd_resp: fields left out are zero. */
@@ -3089,7 +3089,7 @@ export function decodeIbUverbsAllocPdResp(v: DataView, o: number): IbUverbsAlloc
 
 /** struct ib_uverbs_dealloc_pd: Request of DEALLOC_PD (no response). */
 export interface IbUverbsDeallocPd {
-  /** The PD to free.; offset 0, 4 bytes */
+  /** The PD to free. Offset 0, 4 bytes. */
   pdHandle: number;
 }
 /** Input of struct ib_uverbs_dealloc_pd: fields left out are zero. */
@@ -3109,35 +3109,35 @@ export function decodeIbUverbsDeallocPd(v: DataView, o: number): IbUverbsDealloc
 
 /** struct ib_uverbs_create_qp: Request of CREATE_QP. */
 export interface IbUverbsCreateQp {
-  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it).; offset 0, 8 bytes */
+  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it). Offset 0, 8 bytes. */
   response: bigint;
-  /** An opaque value returned with the QP's async events.; offset 8, 8 bytes */
+  /** An opaque value returned with the QP's async events. Offset 8, 8 bytes. */
   userHandle: bigint;
-  /** The PD of the QP (for an XRC_TGT QP, the XRCD).; offset 16, 4 bytes */
+  /** The PD of the QP (for an XRC_TGT QP, the XRCD). Offset 16, 4 bytes. */
   pdHandle: number;
-  /** The CQ for send completions.; offset 20, 4 bytes */
+  /** The CQ for send completions. Offset 20, 4 bytes. */
   sendCqHandle: number;
-  /** The CQ for receive completions (may equal send_cq_handle).; offset 24, 4 bytes */
+  /** The CQ for receive completions (may equal send_cq_handle). Offset 24, 4 bytes. */
   recvCqHandle: number;
-  /** The SRQ to receive from, read only when is_srq is set; an XRC SRQ answers EINVAL.; offset 28, 4 bytes */
+  /** The SRQ to receive from, read only when is_srq is set; an XRC SRQ answers EINVAL. Offset 28, 4 bytes. */
   srqHandle: number;
-  /** Send queue size requested.; offset 32, 4 bytes */
+  /** Send queue size requested. Offset 32, 4 bytes. */
   maxSendWr: number;
-  /** Receive queue size requested.; offset 36, 4 bytes */
+  /** Receive queue size requested. Offset 36, 4 bytes. */
   maxRecvWr: number;
-  /** Scatter/gather entries per send work request.; offset 40, 4 bytes */
+  /** Scatter/gather entries per send work request. Offset 40, 4 bytes. */
   maxSendSge: number;
-  /** Scatter/gather entries per receive work request.; offset 44, 4 bytes */
+  /** Scatter/gather entries per receive work request. Offset 44, 4 bytes. */
   maxRecvSge: number;
-  /** Bytes of inline data per send work request.; offset 48, 4 bytes */
+  /** Bytes of inline data per send work request. Offset 48, 4 bytes. */
   maxInlineData: number;
-  /** Non-zero: every send work request generates a completion.; offset 52, 1 bytes */
+  /** Non-zero: every send work request generates a completion. Offset 52, 1 bytes. */
   sqSigAll: number;
-  /** The transport.; offset 53, 1 bytes; values of ib_uverbs_qp_type */
+  /** The transport. Offset 53, 1 bytes; values of ib_uverbs_qp_type. */
   qpType: number;
-  /** Non-zero: receive from srq_handle.; offset 54, 1 bytes */
+  /** Non-zero: receive from srq_handle. Offset 54, 1 bytes. */
   isSrq: number;
-  /** offset 55, 1 bytes */
+  /** Offset 55, 1 bytes. */
   reserved: number;
 }
 /** Input of struct ib_uverbs_create_qp: fields left out are zero. */
@@ -3201,41 +3201,41 @@ export function decodeIbUverbsCreateQp(v: DataView, o: number): IbUverbsCreateQp
 
 /** struct ib_uverbs_ex_create_qp: Request of EX_CREATE_QP: the fields of ib_uverbs_create_qp without the response address, then the extensions. */
 export interface IbUverbsExCreateQp {
-  /** An opaque value returned with the QP's async events.; offset 0, 8 bytes */
+  /** An opaque value returned with the QP's async events. Offset 0, 8 bytes. */
   userHandle: bigint;
-  /** The PD of the QP (for an XRC_TGT QP, the XRCD).; offset 8, 4 bytes */
+  /** The PD of the QP (for an XRC_TGT QP, the XRCD). Offset 8, 4 bytes. */
   pdHandle: number;
-  /** The CQ for send completions (not read when an indirection table is given and max_send_wr is 0).; offset 12, 4 bytes */
+  /** The CQ for send completions (not read when an indirection table is given and max_send_wr is 0). Offset 12, 4 bytes. */
   sendCqHandle: number;
-  /** The CQ for receive completions (not read with an indirection table).; offset 16, 4 bytes */
+  /** The CQ for receive completions (not read with an indirection table). Offset 16, 4 bytes. */
   recvCqHandle: number;
-  /** The SRQ to receive from, read only when is_srq is set.; offset 20, 4 bytes */
+  /** The SRQ to receive from, read only when is_srq is set. Offset 20, 4 bytes. */
   srqHandle: number;
-  /** Send queue size requested.; offset 24, 4 bytes */
+  /** Send queue size requested. Offset 24, 4 bytes. */
   maxSendWr: number;
-  /** Receive queue size requested.; offset 28, 4 bytes */
+  /** Receive queue size requested. Offset 28, 4 bytes. */
   maxRecvWr: number;
-  /** Scatter/gather entries per send work request.; offset 32, 4 bytes */
+  /** Scatter/gather entries per send work request. Offset 32, 4 bytes. */
   maxSendSge: number;
-  /** Scatter/gather entries per receive work request.; offset 36, 4 bytes */
+  /** Scatter/gather entries per receive work request. Offset 36, 4 bytes. */
   maxRecvSge: number;
-  /** Bytes of inline data per send work request.; offset 40, 4 bytes */
+  /** Bytes of inline data per send work request. Offset 40, 4 bytes. */
   maxInlineData: number;
-  /** Non-zero: every send work request generates a completion.; offset 44, 1 bytes */
+  /** Non-zero: every send work request generates a completion. Offset 44, 1 bytes. */
   sqSigAll: number;
-  /** The transport.; offset 45, 1 bytes; values of ib_uverbs_qp_type */
+  /** The transport. Offset 45, 1 bytes; values of ib_uverbs_qp_type. */
   qpType: number;
-  /** Non-zero: receive from srq_handle.; offset 46, 1 bytes */
+  /** Non-zero: receive from srq_handle. Offset 46, 1 bytes. */
   isSrq: number;
-  /** Must be zero (else EINVAL).; offset 47, 1 bytes */
+  /** Must be zero (else EINVAL). Offset 47, 1 bytes. */
   reserved: number;
-  /** Which optional fields are valid.; offset 48, 4 bytes; values of ib_uverbs_create_qp_mask */
+  /** Which optional fields are valid. Offset 48, 4 bytes; values of ib_uverbs_create_qp_mask. */
   compMask: number;
-  /** Creation flags, the kernel's IB_QP_CREATE_* bits: block multicast loopback, cross channel, managed send/recv, scatter FCS, CVLAN stripping, source QPN, PCI write end padding; others answer EINVAL.; offset 52, 4 bytes */
+  /** Creation flags, the kernel's IB_QP_CREATE_* bits: block multicast loopback, cross channel, managed send/recv, scatter FCS, CVLAN stripping, source QPN, PCI write end padding; others answer EINVAL. Offset 52, 4 bytes. */
   createFlags: number;
-  /** The receive WQ indirection table, read when comp_mask has IB_UVERBS_CREATE_QP_MASK_IND_TABLE.; offset 56, 4 bytes */
+  /** The receive WQ indirection table, read when comp_mask has IB_UVERBS_CREATE_QP_MASK_IND_TABLE. Offset 56, 4 bytes. */
   rwqIndTblHandle: number;
-  /** The QP number to send as, with the source QPN create flag.; offset 60, 4 bytes */
+  /** The QP number to send as, with the source QPN create flag. Offset 60, 4 bytes. */
   sourceQpn: number;
 }
 /** Input of struct ib_uverbs_ex_create_qp: fields left out are zero. */
@@ -3308,17 +3308,17 @@ export function decodeIbUverbsExCreateQp(v: DataView, o: number): IbUverbsExCrea
 
 /** struct ib_uverbs_open_qp: Request of OPEN_QP; the response is ib_uverbs_create_qp_resp. */
 export interface IbUverbsOpenQp {
-  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it).; offset 0, 8 bytes */
+  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it). Offset 0, 8 bytes. */
   response: bigint;
-  /** An opaque value returned with the QP's async events.; offset 8, 8 bytes */
+  /** An opaque value returned with the QP's async events. Offset 8, 8 bytes. */
   userHandle: bigint;
-  /** Despite its name, the XRCD the QP was created in.; offset 16, 4 bytes */
+  /** Despite its name, the XRCD the QP was created in. Offset 16, 4 bytes. */
   pdHandle: number;
-  /** Number of the QP to open.; offset 20, 4 bytes */
+  /** Number of the QP to open. Offset 20, 4 bytes. */
   qpn: number;
-  /** The QP's transport (XRC_TGT).; offset 24, 1 bytes; values of ib_uverbs_qp_type */
+  /** The QP's transport (XRC_TGT). Offset 24, 1 bytes; values of ib_uverbs_qp_type. */
   qpType: number;
-  /** offset 25, 7 bytes */
+  /** Offset 25, 7 bytes. */
   reserved: Uint8Array;
 }
 /** Input of struct ib_uverbs_open_qp: fields left out are zero. */
@@ -3355,21 +3355,21 @@ export function decodeIbUverbsOpenQp(v: DataView, o: number): IbUverbsOpenQp {
 
 /** struct ib_uverbs_create_qp_resp: Response of CREATE_QP and OPEN_QP; also the start of ib_uverbs_ex_create_qp_resp. */
 export interface IbUverbsCreateQpResp {
-  /** The new QP.; offset 0, 4 bytes */
+  /** The new QP. Offset 0, 4 bytes. */
   qpHandle: number;
-  /** The QP number peers address.; offset 4, 4 bytes */
+  /** The QP number peers address. Offset 4, 4 bytes. */
   qpn: number;
-  /** Send queue size granted.; offset 8, 4 bytes */
+  /** Send queue size granted. Offset 8, 4 bytes. */
   maxSendWr: number;
-  /** Receive queue size granted.; offset 12, 4 bytes */
+  /** Receive queue size granted. Offset 12, 4 bytes. */
   maxRecvWr: number;
-  /** Scatter/gather entries per send work request granted.; offset 16, 4 bytes */
+  /** Scatter/gather entries per send work request granted. Offset 16, 4 bytes. */
   maxSendSge: number;
-  /** Scatter/gather entries per receive work request granted.; offset 20, 4 bytes */
+  /** Scatter/gather entries per receive work request granted. Offset 20, 4 bytes. */
   maxRecvSge: number;
-  /** Inline data size granted.; offset 24, 4 bytes */
+  /** Inline data size granted. Offset 24, 4 bytes. */
   maxInlineData: number;
-  /** offset 28, 4 bytes */
+  /** Offset 28, 4 bytes. */
   reserved: number;
 }
 /** Input of struct ib_uverbs_create_qp_resp: fields left out are zero. */
@@ -3403,11 +3403,11 @@ export function decodeIbUverbsCreateQpResp(v: DataView, o: number): IbUverbsCrea
 
 /** struct ib_uverbs_ex_create_qp_resp: Response of EX_CREATE_QP. */
 export interface IbUverbsExCreateQpResp {
-  /** Handle, number and sizes, as CREATE_QP returns them.; offset 0, 32 bytes */
+  /** Handle, number and sizes, as CREATE_QP returns them. Offset 0, 32 bytes. */
   base: IbUverbsCreateQpResp;
-  /** Reserved for flags saying which later fields are valid; 0.; offset 32, 4 bytes */
+  /** Reserved for flags saying which later fields are valid; 0. Offset 32, 4 bytes. */
   compMask: number;
-  /** How many bytes of this response the kernel wrote.; offset 36, 4 bytes */
+  /** How many bytes of this response the kernel wrote. Offset 36, 4 bytes. */
   responseLength: number;
 }
 /** Input of struct ib_uverbs_ex_create_qp_resp: fields left out are zero. */
@@ -3435,29 +3435,29 @@ export function decodeIbUverbsExCreateQpResp(v: DataView, o: number): IbUverbsEx
 
 /** struct ib_uverbs_qp_dest: An address vector as QP commands carry it (primary or alternate path); a multiple of 8 bytes so that the fields after it stay aligned. */
 export interface IbUverbsQpDest {
-  /** Destination GID (with is_global).; offset 0, 16 bytes */
+  /** Destination GID (with is_global). Offset 0, 16 bytes. */
   dgid: Uint8Array;
-  /** IPv6 flow label (with is_global).; offset 16, 4 bytes */
+  /** IPv6 flow label (with is_global). Offset 16, 4 bytes. */
   flowLabel: number;
-  /** Destination LID.; offset 20, 2 bytes */
+  /** Destination LID. Offset 20, 2 bytes. */
   dlid: number;
-  /** offset 22, 2 bytes */
+  /** Offset 22, 2 bytes. */
   reserved: number;
-  /** Source GID index (with is_global).; offset 24, 1 bytes */
+  /** Source GID index (with is_global). Offset 24, 1 bytes. */
   sgidIndex: number;
-  /** Hop limit (with is_global).; offset 25, 1 bytes */
+  /** Hop limit (with is_global). Offset 25, 1 bytes. */
   hopLimit: number;
-  /** Traffic class (with is_global).; offset 26, 1 bytes */
+  /** Traffic class (with is_global). Offset 26, 1 bytes. */
   trafficClass: number;
-  /** Service level.; offset 27, 1 bytes */
+  /** Service level. Offset 27, 1 bytes. */
   sl: number;
-  /** Source path bits.; offset 28, 1 bytes */
+  /** Source path bits. Offset 28, 1 bytes. */
   srcPathBits: number;
-  /** Maximum static rate (an ib_rate code).; offset 29, 1 bytes */
+  /** Maximum static rate (an ib_rate code). Offset 29, 1 bytes. */
   staticRate: number;
-  /** Non-zero when the GRH fields are valid.; offset 30, 1 bytes */
+  /** Non-zero when the GRH fields are valid. Offset 30, 1 bytes. */
   isGlobal: number;
-  /** The local port, counted from 1.; offset 31, 1 bytes */
+  /** The local port, counted from 1. Offset 31, 1 bytes. */
   portNum: number;
 }
 /** Input of struct ib_uverbs_qp_dest: fields left out are zero. */
@@ -3512,11 +3512,11 @@ export function decodeIbUverbsQpDest(v: DataView, o: number): IbUverbsQpDest {
 
 /** struct ib_uverbs_query_qp: Request of QUERY_QP. */
 export interface IbUverbsQueryQp {
-  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it).; offset 0, 8 bytes */
+  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it). Offset 0, 8 bytes. */
   response: bigint;
-  /** The QP to query.; offset 8, 4 bytes */
+  /** The QP to query. Offset 8, 4 bytes. */
   qpHandle: number;
-  /** Which attributes are wanted (the kernel's IB_QP_* bits); drivers may report more.; offset 12, 4 bytes */
+  /** Which attributes are wanted (the kernel's IB_QP_* bits); drivers may report more. Offset 12, 4 bytes. */
   attrMask: number;
 }
 /** Input of struct ib_uverbs_query_qp: fields left out are zero. */
@@ -3544,65 +3544,65 @@ export function decodeIbUverbsQueryQp(v: DataView, o: number): IbUverbsQueryQp {
 
 /** struct ib_uverbs_query_qp_resp: Response of QUERY_QP. */
 export interface IbUverbsQueryQpResp {
-  /** Primary path.; offset 0, 32 bytes */
+  /** Primary path. Offset 0, 32 bytes. */
   dest: IbUverbsQpDest;
-  /** Alternate path.; offset 32, 32 bytes */
+  /** Alternate path. Offset 32, 32 bytes. */
   altDest: IbUverbsQpDest;
-  /** Send queue size.; offset 64, 4 bytes */
+  /** Send queue size. Offset 64, 4 bytes. */
   maxSendWr: number;
-  /** Receive queue size.; offset 68, 4 bytes */
+  /** Receive queue size. Offset 68, 4 bytes. */
   maxRecvWr: number;
-  /** Scatter/gather entries per send work request.; offset 72, 4 bytes */
+  /** Scatter/gather entries per send work request. Offset 72, 4 bytes. */
   maxSendSge: number;
-  /** Scatter/gather entries per receive work request.; offset 76, 4 bytes */
+  /** Scatter/gather entries per receive work request. Offset 76, 4 bytes. */
   maxRecvSge: number;
-  /** Inline data size.; offset 80, 4 bytes */
+  /** Inline data size. Offset 80, 4 bytes. */
   maxInlineData: number;
-  /** Q_Key (UD).; offset 84, 4 bytes */
+  /** Q_Key (UD). Offset 84, 4 bytes. */
   qkey: number;
-  /** Receive queue PSN.; offset 88, 4 bytes */
+  /** Receive queue PSN. Offset 88, 4 bytes. */
   rqPsn: number;
-  /** Send queue PSN.; offset 92, 4 bytes */
+  /** Send queue PSN. Offset 92, 4 bytes. */
   sqPsn: number;
-  /** Remote QP number (connected QPs).; offset 96, 4 bytes */
+  /** Remote QP number (connected QPs). Offset 96, 4 bytes. */
   destQpNum: number;
-  /** Remote access allowed on the QP.; offset 100, 4 bytes; values of ib_uverbs_access_flags */
+  /** Remote access allowed on the QP. Offset 100, 4 bytes; values of ib_uverbs_access_flags. */
   qpAccessFlags: number;
-  /** P_Key index.; offset 104, 2 bytes */
+  /** P_Key index. Offset 104, 2 bytes. */
   pkeyIndex: number;
-  /** Alternate path P_Key index.; offset 106, 2 bytes */
+  /** Alternate path P_Key index. Offset 106, 2 bytes. */
   altPkeyIndex: number;
-  /** Current state (0 RESET, 1 INIT, 2 RTR, 3 RTS, 4 SQD, 5 SQE, 6 ERR).; offset 108, 1 bytes */
+  /** Current state (0 RESET, 1 INIT, 2 RTR, 3 RTS, 4 SQD, 5 SQE, 6 ERR). Offset 108, 1 bytes. */
   qpState: number;
-  /** The state as user space last knew it.; offset 109, 1 bytes */
+  /** The state as user space last knew it. Offset 109, 1 bytes. */
   curQpState: number;
-  /** Path MTU, coded 1..5 for 256..4096 bytes.; offset 110, 1 bytes */
+  /** Path MTU, coded 1..5 for 256..4096 bytes. Offset 110, 1 bytes. */
   pathMtu: number;
-  /** Path migration state.; offset 111, 1 bytes */
+  /** Path migration state. Offset 111, 1 bytes. */
   pathMigState: number;
-  /** Non-zero while the send queue drains (SQD).; offset 112, 1 bytes */
+  /** Non-zero while the send queue drains (SQD). Offset 112, 1 bytes. */
   sqDraining: number;
-  /** Outstanding RDMA reads and atomics as initiator.; offset 113, 1 bytes */
+  /** Outstanding RDMA reads and atomics as initiator. Offset 113, 1 bytes. */
   maxRdAtomic: number;
-  /** Outstanding RDMA reads and atomics as target.; offset 114, 1 bytes */
+  /** Outstanding RDMA reads and atomics as target. Offset 114, 1 bytes. */
   maxDestRdAtomic: number;
-  /** RNR NAK timer code.; offset 115, 1 bytes */
+  /** RNR NAK timer code. Offset 115, 1 bytes. */
   minRnrTimer: number;
-  /** Primary port.; offset 116, 1 bytes */
+  /** Primary port. Offset 116, 1 bytes. */
   portNum: number;
-  /** Local ack timeout code.; offset 117, 1 bytes */
+  /** Local ack timeout code. Offset 117, 1 bytes. */
   timeout: number;
-  /** Transport retry count.; offset 118, 1 bytes */
+  /** Transport retry count. Offset 118, 1 bytes. */
   retryCnt: number;
-  /** RNR retry count.; offset 119, 1 bytes */
+  /** RNR retry count. Offset 119, 1 bytes. */
   rnrRetry: number;
-  /** Alternate path port.; offset 120, 1 bytes */
+  /** Alternate path port. Offset 120, 1 bytes. */
   altPortNum: number;
-  /** Alternate path ack timeout code.; offset 121, 1 bytes */
+  /** Alternate path ack timeout code. Offset 121, 1 bytes. */
   altTimeout: number;
-  /** Non-zero when every send work request generates a completion.; offset 122, 1 bytes */
+  /** Non-zero when every send work request generates a completion. Offset 122, 1 bytes. */
   sqSigAll: number;
-  /** offset 123, 5 bytes */
+  /** Offset 123, 5 bytes. */
   reserved: Uint8Array;
 }
 /** Input of struct ib_uverbs_query_qp_resp: fields left out are zero. */
@@ -3711,57 +3711,57 @@ export function decodeIbUverbsQueryQpResp(v: DataView, o: number): IbUverbsQuery
 
 /** struct ib_uverbs_modify_qp: Request of MODIFY_QP (no response); also the start of ib_uverbs_ex_modify_qp. Only the attributes attr_mask names are used. */
 export interface IbUverbsModifyQp {
-  /** Primary path (with the address vector bit).; offset 0, 32 bytes */
+  /** Primary path (with the address vector bit). Offset 0, 32 bytes. */
   dest: IbUverbsQpDest;
-  /** Alternate path (with the alternate path bit).; offset 32, 32 bytes */
+  /** Alternate path (with the alternate path bit). Offset 32, 32 bytes. */
   altDest: IbUverbsQpDest;
-  /** The QP to change.; offset 64, 4 bytes */
+  /** The QP to change. Offset 64, 4 bytes. */
   qpHandle: number;
-  /** Which attributes to change: the kernel's IB_QP_* bits (state, current state, access flags, P_Key index, port, Q_Key, address vector, ...).; offset 68, 4 bytes */
+  /** Which attributes to change: the kernel's IB_QP_* bits (state, current state, access flags, P_Key index, port, Q_Key, address vector, ...). Offset 68, 4 bytes. */
   attrMask: number;
-  /** Q_Key.; offset 72, 4 bytes */
+  /** Q_Key. Offset 72, 4 bytes. */
   qkey: number;
-  /** Receive queue PSN.; offset 76, 4 bytes */
+  /** Receive queue PSN. Offset 76, 4 bytes. */
   rqPsn: number;
-  /** Send queue PSN.; offset 80, 4 bytes */
+  /** Send queue PSN. Offset 80, 4 bytes. */
   sqPsn: number;
-  /** Remote QP number.; offset 84, 4 bytes */
+  /** Remote QP number. Offset 84, 4 bytes. */
   destQpNum: number;
-  /** Remote access allowed on the QP.; offset 88, 4 bytes; values of ib_uverbs_access_flags */
+  /** Remote access allowed on the QP. Offset 88, 4 bytes; values of ib_uverbs_access_flags. */
   qpAccessFlags: number;
-  /** P_Key index.; offset 92, 2 bytes */
+  /** P_Key index. Offset 92, 2 bytes. */
   pkeyIndex: number;
-  /** Alternate path P_Key index.; offset 94, 2 bytes */
+  /** Alternate path P_Key index. Offset 94, 2 bytes. */
   altPkeyIndex: number;
-  /** New state (0 RESET .. 6 ERR).; offset 96, 1 bytes */
+  /** New state (0 RESET .. 6 ERR). Offset 96, 1 bytes. */
   qpState: number;
-  /** The state user space believes the QP is in.; offset 97, 1 bytes */
+  /** The state user space believes the QP is in. Offset 97, 1 bytes. */
   curQpState: number;
-  /** Path MTU code.; offset 98, 1 bytes */
+  /** Path MTU code. Offset 98, 1 bytes. */
   pathMtu: number;
-  /** Path migration state.; offset 99, 1 bytes */
+  /** Path migration state. Offset 99, 1 bytes. */
   pathMigState: number;
-  /** Non-zero: raise an event when the send queue has drained.; offset 100, 1 bytes */
+  /** Non-zero: raise an event when the send queue has drained. Offset 100, 1 bytes. */
   enSqdAsyncNotify: number;
-  /** Outstanding RDMA reads and atomics as initiator.; offset 101, 1 bytes */
+  /** Outstanding RDMA reads and atomics as initiator. Offset 101, 1 bytes. */
   maxRdAtomic: number;
-  /** Outstanding RDMA reads and atomics as target.; offset 102, 1 bytes */
+  /** Outstanding RDMA reads and atomics as target. Offset 102, 1 bytes. */
   maxDestRdAtomic: number;
-  /** RNR NAK timer code.; offset 103, 1 bytes */
+  /** RNR NAK timer code. Offset 103, 1 bytes. */
   minRnrTimer: number;
-  /** Primary port.; offset 104, 1 bytes */
+  /** Primary port. Offset 104, 1 bytes. */
   portNum: number;
-  /** Local ack timeout code.; offset 105, 1 bytes */
+  /** Local ack timeout code. Offset 105, 1 bytes. */
   timeout: number;
-  /** Transport retry count.; offset 106, 1 bytes */
+  /** Transport retry count. Offset 106, 1 bytes. */
   retryCnt: number;
-  /** RNR retry count.; offset 107, 1 bytes */
+  /** RNR retry count. Offset 107, 1 bytes. */
   rnrRetry: number;
-  /** Alternate path port.; offset 108, 1 bytes */
+  /** Alternate path port. Offset 108, 1 bytes. */
   altPortNum: number;
-  /** Alternate path ack timeout code.; offset 109, 1 bytes */
+  /** Alternate path ack timeout code. Offset 109, 1 bytes. */
   altTimeout: number;
-  /** offset 110, 2 bytes */
+  /** Offset 110, 2 bytes. */
   reserved: Uint8Array;
 }
 /** Input of struct ib_uverbs_modify_qp: fields left out are zero. */
@@ -3858,11 +3858,11 @@ export function decodeIbUverbsModifyQp(v: DataView, o: number): IbUverbsModifyQp
 
 /** struct ib_uverbs_ex_modify_qp: Request of EX_MODIFY_QP. */
 export interface IbUverbsExModifyQp {
-  /** The attributes MODIFY_QP also takes.; offset 0, 112 bytes */
+  /** The attributes MODIFY_QP also takes. Offset 0, 112 bytes. */
   base: IbUverbsModifyQp;
-  /** Send rate limit (with the kernel's IB_QP_RATE_LIMIT bit in attr_mask).; offset 112, 4 bytes */
+  /** Send rate limit (with the kernel's IB_QP_RATE_LIMIT bit in attr_mask). Offset 112, 4 bytes. */
   rateLimit: number;
-  /** offset 116, 4 bytes */
+  /** Offset 116, 4 bytes. */
   reserved: number;
 }
 /** Input of struct ib_uverbs_ex_modify_qp: fields left out are zero. */
@@ -3890,9 +3890,9 @@ export function decodeIbUverbsExModifyQp(v: DataView, o: number): IbUverbsExModi
 
 /** struct ib_uverbs_ex_modify_qp_resp: Response of EX_MODIFY_QP. */
 export interface IbUverbsExModifyQpResp {
-  /** Reserved; 0.; offset 0, 4 bytes */
+  /** Reserved; 0. Offset 0, 4 bytes. */
   compMask: number;
-  /** How many bytes of this response the kernel wrote.; offset 4, 4 bytes */
+  /** How many bytes of this response the kernel wrote. Offset 4, 4 bytes. */
   responseLength: number;
 }
 /** Input of struct ib_uverbs_ex_modify_qp_resp: fields left out are zero. */
@@ -3914,11 +3914,11 @@ export function decodeIbUverbsExModifyQpResp(v: DataView, o: number): IbUverbsEx
 
 /** struct ib_uverbs_destroy_qp: Request of DESTROY_QP; the response is ib_uverbs_destroy_qp_resp. */
 export interface IbUverbsDestroyQp {
-  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it).; offset 0, 8 bytes */
+  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it). Offset 0, 8 bytes. */
   response: bigint;
-  /** The QP to destroy.; offset 8, 4 bytes */
+  /** The QP to destroy. Offset 8, 4 bytes. */
   qpHandle: number;
-  /** offset 12, 4 bytes */
+  /** Offset 12, 4 bytes. */
   reserved: number;
 }
 /** Input of struct ib_uverbs_destroy_qp: fields left out are zero. */
@@ -3946,9 +3946,9 @@ export function decodeIbUverbsDestroyQp(v: DataView, o: number): IbUverbsDestroy
 
 /** struct ib_uverbs_send_wr_ex: The anonymous union ex of ib_uverbs_send_wr (the tag is chosen here). */
 export interface IbUverbsSendWrEx {
-  /** Immediate data (the _WITH_IMM opcodes), big-endian.; offset 0, 4 bytes */
+  /** Immediate data (the _WITH_IMM opcodes), big-endian. Offset 0, 4 bytes. */
   immData: number;
-  /** The rkey to invalidate (SEND_WITH_INV).; offset 0, 4 bytes */
+  /** The rkey to invalidate (SEND_WITH_INV). Offset 0, 4 bytes. */
   invalidateRkey: number;
 }
 /** Input of struct ib_uverbs_send_wr_ex: fields left out are zero. */
@@ -3975,11 +3975,11 @@ export function decodeIbUverbsSendWrEx(v: DataView, o: number): IbUverbsSendWrEx
 
 /** struct ib_uverbs_send_wr_rdma: The anonymous struct wr.rdma of ib_uverbs_send_wr (the tag is chosen here): the remote side of an RDMA write or read. */
 export interface IbUverbsSendWrRdma {
-  /** Remote address.; offset 0, 8 bytes */
+  /** Remote address. Offset 0, 8 bytes. */
   remoteAddr: bigint;
-  /** Remote key.; offset 8, 4 bytes */
+  /** Remote key. Offset 8, 4 bytes. */
   rkey: number;
-  /** offset 12, 4 bytes */
+  /** Offset 12, 4 bytes. */
   reserved: number;
 }
 /** Input of struct ib_uverbs_send_wr_rdma: fields left out are zero. */
@@ -4007,15 +4007,15 @@ export function decodeIbUverbsSendWrRdma(v: DataView, o: number): IbUverbsSendWr
 
 /** struct ib_uverbs_send_wr_atomic: The anonymous struct wr.atomic of ib_uverbs_send_wr (the tag is chosen here): the operands of an atomic. */
 export interface IbUverbsSendWrAtomic {
-  /** Remote address of the 8-byte operand.; offset 0, 8 bytes */
+  /** Remote address of the 8-byte operand. Offset 0, 8 bytes. */
   remoteAddr: bigint;
-  /** Value to compare (compare and swap) or to add (fetch and add).; offset 8, 8 bytes */
+  /** Value to compare (compare and swap) or to add (fetch and add). Offset 8, 8 bytes. */
   compareAdd: bigint;
-  /** Value to swap in (compare and swap).; offset 16, 8 bytes */
+  /** Value to swap in (compare and swap). Offset 16, 8 bytes. */
   swap: bigint;
-  /** Remote key.; offset 24, 4 bytes */
+  /** Remote key. Offset 24, 4 bytes. */
   rkey: number;
-  /** offset 28, 4 bytes */
+  /** Offset 28, 4 bytes. */
   reserved: number;
 }
 /** Input of struct ib_uverbs_send_wr_atomic: fields left out are zero. */
@@ -4049,13 +4049,13 @@ export function decodeIbUverbsSendWrAtomic(v: DataView, o: number): IbUverbsSend
 
 /** struct ib_uverbs_send_wr_ud: The anonymous struct wr.ud of ib_uverbs_send_wr (the tag is chosen here): the destination of a UD send. */
 export interface IbUverbsSendWrUd {
-  /** The address handle of the destination; one that names no AH answers EINVAL.; offset 0, 4 bytes */
+  /** The address handle of the destination; one that names no AH answers EINVAL. Offset 0, 4 bytes. */
   ah: number;
-  /** Remote QP number.; offset 4, 4 bytes */
+  /** Remote QP number. Offset 4, 4 bytes. */
   remoteQpn: number;
-  /** Remote Q_Key.; offset 8, 4 bytes */
+  /** Remote Q_Key. Offset 8, 4 bytes. */
   remoteQkey: number;
-  /** offset 12, 4 bytes */
+  /** Offset 12, 4 bytes. */
   reserved: number;
 }
 /** Input of struct ib_uverbs_send_wr_ud: fields left out are zero. */
@@ -4081,11 +4081,11 @@ export function decodeIbUverbsSendWrUd(v: DataView, o: number): IbUverbsSendWrUd
 
 /** struct ib_uverbs_send_wr_wr: The anonymous union wr of ib_uverbs_send_wr (the tag is chosen here): operation-specific parameters. */
 export interface IbUverbsSendWrWr {
-  /** RDMA write and read.; offset 0, 16 bytes */
+  /** RDMA write and read. Offset 0, 16 bytes. */
   rdma: IbUverbsSendWrRdma;
-  /** Atomics.; offset 0, 32 bytes */
+  /** Atomics. Offset 0, 32 bytes. */
   atomic: IbUverbsSendWrAtomic;
-  /** Sends on a UD QP.; offset 0, 16 bytes */
+  /** Sends on a UD QP. Offset 0, 16 bytes. */
   ud: IbUverbsSendWrUd;
 }
 /** Input of struct ib_uverbs_send_wr_wr: fields left out are zero. */
@@ -4120,17 +4120,17 @@ export function decodeIbUverbsSendWrWr(v: DataView, o: number): IbUverbsSendWrWr
 
 /** struct ib_uverbs_send_wr: One send work request as POST_SEND carries it; its scatter/gather entries follow all the work requests. */
 export interface IbUverbsSendWr {
-  /** An opaque value returned in the completion.; offset 0, 8 bytes */
+  /** An opaque value returned in the completion. Offset 0, 8 bytes. */
   wrId: bigint;
-  /** How many of the following scatter/gather entries belong to this request.; offset 8, 4 bytes */
+  /** How many of the following scatter/gather entries belong to this request. Offset 8, 4 bytes. */
   numSge: number;
-  /** The operation.; offset 12, 4 bytes; values of ib_uverbs_wr_opcode */
+  /** The operation. Offset 12, 4 bytes; values of ib_uverbs_wr_opcode. */
   opcode: number;
-  /** Send flags (the kernel's ib_send_flags: fence, signaled, solicited, inline, ...).; offset 16, 4 bytes */
+  /** Send flags (the kernel's ib_send_flags: fence, signaled, solicited, inline, ...). Offset 16, 4 bytes. */
   sendFlags: number;
-  /** Immediate data or rkey to invalidate.; offset 20, 4 bytes */
+  /** Immediate data or rkey to invalidate. Offset 20, 4 bytes. */
   ex: IbUverbsSendWrEx;
-  /** Operation-specific parameters.; offset 24, 32 bytes */
+  /** Operation-specific parameters. Offset 24, 32 bytes. */
   wr: IbUverbsSendWrWr;
 }
 /** Input of struct ib_uverbs_send_wr: fields left out are zero. */
@@ -4167,15 +4167,15 @@ export function decodeIbUverbsSendWr(v: DataView, o: number): IbUverbsSendWr {
 
 /** struct ib_uverbs_post_send: Request of POST_SEND. */
 export interface IbUverbsPostSend {
-  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it).; offset 0, 8 bytes */
+  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it). Offset 0, 8 bytes. */
   response: bigint;
-  /** The QP to post to.; offset 8, 4 bytes */
+  /** The QP to post to. Offset 8, 4 bytes. */
   qpHandle: number;
-  /** How many work requests follow.; offset 12, 4 bytes */
+  /** How many work requests follow. Offset 12, 4 bytes. */
   wrCount: number;
-  /** How many scatter/gather entries follow the work requests, in total.; offset 16, 4 bytes */
+  /** How many scatter/gather entries follow the work requests, in total. Offset 16, 4 bytes. */
   sgeCount: number;
-  /** The stride of the work requests in bytes (sizeof(struct ib_uverbs_send_wr) from rdma-core).; offset 20, 4 bytes */
+  /** The stride of the work requests in bytes (sizeof(struct ib_uverbs_send_wr) from rdma-core). Offset 20, 4 bytes. */
   wqeSize: number;
 }
 /** Input of struct ib_uverbs_post_send: fields left out are zero. */
@@ -4209,7 +4209,7 @@ export function decodeIbUverbsPostSend(v: DataView, o: number): IbUverbsPostSend
 
 /** struct ib_uverbs_post_send_resp: Response of POST_SEND. */
 export interface IbUverbsPostSendResp {
-  /** 0 when every work request was posted; otherwise the 1-based position of the first one the device refused.; offset 0, 4 bytes */
+  /** 0 when every work request was posted; otherwise the 1-based position of the first one the device refused. Offset 0, 4 bytes. */
   badWr: number;
 }
 /** Input of struct ib_uverbs_post_send_resp: fields left out are zero. */
@@ -4229,11 +4229,11 @@ export function decodeIbUverbsPostSendResp(v: DataView, o: number): IbUverbsPost
 
 /** struct ib_uverbs_recv_wr: One receive work request as POST_RECV and POST_SRQ_RECV carry it. */
 export interface IbUverbsRecvWr {
-  /** An opaque value returned in the completion.; offset 0, 8 bytes */
+  /** An opaque value returned in the completion. Offset 0, 8 bytes. */
   wrId: bigint;
-  /** How many of the following scatter/gather entries belong to this request.; offset 8, 4 bytes */
+  /** How many of the following scatter/gather entries belong to this request. Offset 8, 4 bytes. */
   numSge: number;
-  /** offset 12, 4 bytes */
+  /** Offset 12, 4 bytes. */
   reserved: number;
 }
 /** Input of struct ib_uverbs_recv_wr: fields left out are zero. */
@@ -4261,15 +4261,15 @@ export function decodeIbUverbsRecvWr(v: DataView, o: number): IbUverbsRecvWr {
 
 /** struct ib_uverbs_post_recv: Request of POST_RECV. */
 export interface IbUverbsPostRecv {
-  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it).; offset 0, 8 bytes */
+  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it). Offset 0, 8 bytes. */
   response: bigint;
-  /** The QP to post to.; offset 8, 4 bytes */
+  /** The QP to post to. Offset 8, 4 bytes. */
   qpHandle: number;
-  /** How many work requests follow.; offset 12, 4 bytes */
+  /** How many work requests follow. Offset 12, 4 bytes. */
   wrCount: number;
-  /** How many scatter/gather entries follow the work requests, in total.; offset 16, 4 bytes */
+  /** How many scatter/gather entries follow the work requests, in total. Offset 16, 4 bytes. */
   sgeCount: number;
-  /** The stride of the work requests in bytes, at least 16.; offset 20, 4 bytes */
+  /** The stride of the work requests in bytes, at least 16. Offset 20, 4 bytes. */
   wqeSize: number;
 }
 /** Input of struct ib_uverbs_post_recv: fields left out are zero. */
@@ -4303,7 +4303,7 @@ export function decodeIbUverbsPostRecv(v: DataView, o: number): IbUverbsPostRecv
 
 /** struct ib_uverbs_post_recv_resp: Response of POST_RECV. */
 export interface IbUverbsPostRecvResp {
-  /** 0 when every work request was posted; otherwise the 1-based position of the first one the device refused.; offset 0, 4 bytes */
+  /** 0 when every work request was posted; otherwise the 1-based position of the first one the device refused. Offset 0, 4 bytes. */
   badWr: number;
 }
 /** Input of struct ib_uverbs_post_recv_resp: fields left out are zero. */
@@ -4323,13 +4323,13 @@ export function decodeIbUverbsPostRecvResp(v: DataView, o: number): IbUverbsPost
 
 /** struct ib_uverbs_attach_mcast: Request of ATTACH_MCAST (no response). */
 export interface IbUverbsAttachMcast {
-  /** The multicast group's GID.; offset 0, 16 bytes */
+  /** The multicast group's GID. Offset 0, 16 bytes. */
   gid: Uint8Array;
-  /** The QP to attach.; offset 16, 4 bytes */
+  /** The QP to attach. Offset 16, 4 bytes. */
   qpHandle: number;
-  /** The group's multicast LID.; offset 20, 2 bytes */
+  /** The group's multicast LID. Offset 20, 2 bytes. */
   mlid: number;
-  /** offset 22, 2 bytes */
+  /** Offset 22, 2 bytes. */
   reserved: number;
 }
 /** Input of struct ib_uverbs_attach_mcast: fields left out are zero. */
@@ -4360,13 +4360,13 @@ export function decodeIbUverbsAttachMcast(v: DataView, o: number): IbUverbsAttac
 
 /** struct ib_uverbs_detach_mcast: Request of DETACH_MCAST (no response). */
 export interface IbUverbsDetachMcast {
-  /** The multicast group's GID.; offset 0, 16 bytes */
+  /** The multicast group's GID. Offset 0, 16 bytes. */
   gid: Uint8Array;
-  /** The QP to detach.; offset 16, 4 bytes */
+  /** The QP to detach. Offset 16, 4 bytes. */
   qpHandle: number;
-  /** The group's multicast LID.; offset 20, 2 bytes */
+  /** The group's multicast LID. Offset 20, 2 bytes. */
   mlid: number;
-  /** offset 22, 2 bytes */
+  /** Offset 22, 2 bytes. */
   reserved: number;
 }
 /** Input of struct ib_uverbs_detach_mcast: fields left out are zero. */
@@ -4397,9 +4397,9 @@ export function decodeIbUverbsDetachMcast(v: DataView, o: number): IbUverbsDetac
 
 /** struct ib_uverbs_ex_create_rwq_ind_table: Request of EX_CREATE_RWQ_IND_TBL. */
 export interface IbUverbsExCreateRwqIndTable {
-  /** Must be zero (else EOPNOTSUPP).; offset 0, 4 bytes */
+  /** Must be zero (else EOPNOTSUPP). Offset 0, 4 bytes. */
   compMask: number;
-  /** Log2 of the number of entries, at most 13 (IB_USER_VERBS_MAX_LOG_IND_TBL_SIZE).; offset 4, 4 bytes */
+  /** Log2 of the number of entries, at most 13 (IB_USER_VERBS_MAX_LOG_IND_TBL_SIZE). Offset 4, 4 bytes. */
   logIndTblSize: number;
 }
 /** Input of struct ib_uverbs_ex_create_rwq_ind_table: fields left out are zero. */
@@ -4421,13 +4421,13 @@ export function decodeIbUverbsExCreateRwqIndTable(v: DataView, o: number): IbUve
 
 /** struct ib_uverbs_ex_create_rwq_ind_table_resp: Response of EX_CREATE_RWQ_IND_TBL. */
 export interface IbUverbsExCreateRwqIndTableResp {
-  /** Reserved; 0.; offset 0, 4 bytes */
+  /** Reserved; 0. Offset 0, 4 bytes. */
   compMask: number;
-  /** How many bytes of this response the kernel wrote.; offset 4, 4 bytes */
+  /** How many bytes of this response the kernel wrote. Offset 4, 4 bytes. */
   responseLength: number;
-  /** The new indirection table.; offset 8, 4 bytes */
+  /** The new indirection table. Offset 8, 4 bytes. */
   indTblHandle: number;
-  /** The table's number, which RSS QPs are created with.; offset 12, 4 bytes */
+  /** The table's number, which RSS QPs are created with. Offset 12, 4 bytes. */
   indTblNum: number;
 }
 /** Input of struct ib_uverbs_ex_create_rwq_ind_table_resp: fields left out are zero. */
@@ -4453,9 +4453,9 @@ export function decodeIbUverbsExCreateRwqIndTableResp(v: DataView, o: number): I
 
 /** struct ib_uverbs_ex_destroy_rwq_ind_table: Request of EX_DESTROY_RWQ_IND_TBL (no response). */
 export interface IbUverbsExDestroyRwqIndTable {
-  /** Must be zero (else EOPNOTSUPP).; offset 0, 4 bytes */
+  /** Must be zero (else EOPNOTSUPP). Offset 0, 4 bytes. */
   compMask: number;
-  /** The table to destroy.; offset 4, 4 bytes */
+  /** The table to destroy. Offset 4, 4 bytes. */
   indTblHandle: number;
 }
 /** Input of struct ib_uverbs_ex_destroy_rwq_ind_table: fields left out are zero. */
@@ -4477,17 +4477,17 @@ export function decodeIbUverbsExDestroyRwqIndTable(v: DataView, o: number): IbUv
 
 /** struct ib_uverbs_create_srq: Request of CREATE_SRQ. */
 export interface IbUverbsCreateSrq {
-  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it).; offset 0, 8 bytes */
+  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it). Offset 0, 8 bytes. */
   response: bigint;
-  /** An opaque value returned with the SRQ's async events.; offset 8, 8 bytes */
+  /** An opaque value returned with the SRQ's async events. Offset 8, 8 bytes. */
   userHandle: bigint;
-  /** The PD of the SRQ.; offset 16, 4 bytes */
+  /** The PD of the SRQ. Offset 16, 4 bytes. */
   pdHandle: number;
-  /** Work requests the SRQ must hold.; offset 20, 4 bytes */
+  /** Work requests the SRQ must hold. Offset 20, 4 bytes. */
   maxWr: number;
-  /** Scatter/gather entries per work request.; offset 24, 4 bytes */
+  /** Scatter/gather entries per work request. Offset 24, 4 bytes. */
   maxSge: number;
-  /** Raise a limit event when fewer work requests remain (0: none).; offset 28, 4 bytes */
+  /** Raise a limit event when fewer work requests remain (0: none). Offset 28, 4 bytes. */
   srqLimit: number;
 }
 /** Input of struct ib_uverbs_create_srq: fields left out are zero. */
@@ -4524,25 +4524,25 @@ export function decodeIbUverbsCreateSrq(v: DataView, o: number): IbUverbsCreateS
 
 /** struct ib_uverbs_create_xsrq: Request of CREATE_XSRQ. */
 export interface IbUverbsCreateXsrq {
-  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it).; offset 0, 8 bytes */
+  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it). Offset 0, 8 bytes. */
   response: bigint;
-  /** An opaque value returned with the SRQ's async events.; offset 8, 8 bytes */
+  /** An opaque value returned with the SRQ's async events. Offset 8, 8 bytes. */
   userHandle: bigint;
-  /** The SRQ type.; offset 16, 4 bytes; values of ib_uverbs_srq_type */
+  /** The SRQ type. Offset 16, 4 bytes; values of ib_uverbs_srq_type. */
   srqType: number;
-  /** The PD of the SRQ.; offset 20, 4 bytes */
+  /** The PD of the SRQ. Offset 20, 4 bytes. */
   pdHandle: number;
-  /** Work requests the SRQ must hold.; offset 24, 4 bytes */
+  /** Work requests the SRQ must hold. Offset 24, 4 bytes. */
   maxWr: number;
-  /** Scatter/gather entries per work request.; offset 28, 4 bytes */
+  /** Scatter/gather entries per work request. Offset 28, 4 bytes. */
   maxSge: number;
-  /** Raise a limit event when fewer work requests remain (0: none).; offset 32, 4 bytes */
+  /** Raise a limit event when fewer work requests remain (0: none). Offset 32, 4 bytes. */
   srqLimit: number;
-  /** Entries of the tag matching list (tag matching SRQs).; offset 36, 4 bytes */
+  /** Entries of the tag matching list (tag matching SRQs). Offset 36, 4 bytes. */
   maxNumTags: number;
-  /** The XRCD (XRC SRQs only).; offset 40, 4 bytes */
+  /** The XRCD (XRC SRQs only). Offset 40, 4 bytes. */
   xrcdHandle: number;
-  /** The CQ for completions (XRC and tag matching SRQs only).; offset 44, 4 bytes */
+  /** The CQ for completions (XRC and tag matching SRQs only). Offset 44, 4 bytes. */
   cqHandle: number;
 }
 /** Input of struct ib_uverbs_create_xsrq: fields left out are zero. */
@@ -4591,13 +4591,13 @@ export function decodeIbUverbsCreateXsrq(v: DataView, o: number): IbUverbsCreate
 
 /** struct ib_uverbs_create_srq_resp: Response of CREATE_SRQ and CREATE_XSRQ. */
 export interface IbUverbsCreateSrqResp {
-  /** The new SRQ.; offset 0, 4 bytes */
+  /** The new SRQ. Offset 0, 4 bytes. */
   srqHandle: number;
-  /** Work requests granted.; offset 4, 4 bytes */
+  /** Work requests granted. Offset 4, 4 bytes. */
   maxWr: number;
-  /** Scatter/gather entries granted.; offset 8, 4 bytes */
+  /** Scatter/gather entries granted. Offset 8, 4 bytes. */
   maxSge: number;
-  /** The SRQ number (XRC SRQs), which XRC senders address.; offset 12, 4 bytes */
+  /** The SRQ number (XRC SRQs), which XRC senders address. Offset 12, 4 bytes. */
   srqn: number;
 }
 /** Input of struct ib_uverbs_create_srq_resp: fields left out are zero. */
@@ -4623,13 +4623,13 @@ export function decodeIbUverbsCreateSrqResp(v: DataView, o: number): IbUverbsCre
 
 /** struct ib_uverbs_modify_srq: Request of MODIFY_SRQ (no response). */
 export interface IbUverbsModifySrq {
-  /** The SRQ to change.; offset 0, 4 bytes */
+  /** The SRQ to change. Offset 0, 4 bytes. */
   srqHandle: number;
-  /** What to change: the kernel's ib_srq_attr_mask bits (max_wr, srq_limit).; offset 4, 4 bytes */
+  /** What to change: the kernel's ib_srq_attr_mask bits (max_wr, srq_limit). Offset 4, 4 bytes. */
   attrMask: number;
-  /** New size.; offset 8, 4 bytes */
+  /** New size. Offset 8, 4 bytes. */
   maxWr: number;
-  /** New limit.; offset 12, 4 bytes */
+  /** New limit. Offset 12, 4 bytes. */
   srqLimit: number;
 }
 /** Input of struct ib_uverbs_modify_srq: fields left out are zero. */
@@ -4660,11 +4660,11 @@ export function decodeIbUverbsModifySrq(v: DataView, o: number): IbUverbsModifyS
 
 /** struct ib_uverbs_query_srq: Request of QUERY_SRQ. */
 export interface IbUverbsQuerySrq {
-  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it).; offset 0, 8 bytes */
+  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it). Offset 0, 8 bytes. */
   response: bigint;
-  /** The SRQ to query.; offset 8, 4 bytes */
+  /** The SRQ to query. Offset 8, 4 bytes. */
   srqHandle: number;
-  /** offset 12, 4 bytes */
+  /** Offset 12, 4 bytes. */
   reserved: number;
 }
 /** Input of struct ib_uverbs_query_srq: fields left out are zero. */
@@ -4692,13 +4692,13 @@ export function decodeIbUverbsQuerySrq(v: DataView, o: number): IbUverbsQuerySrq
 
 /** struct ib_uverbs_query_srq_resp: Response of QUERY_SRQ. */
 export interface IbUverbsQuerySrqResp {
-  /** Work requests the SRQ holds.; offset 0, 4 bytes */
+  /** Work requests the SRQ holds. Offset 0, 4 bytes. */
   maxWr: number;
-  /** Scatter/gather entries per work request.; offset 4, 4 bytes */
+  /** Scatter/gather entries per work request. Offset 4, 4 bytes. */
   maxSge: number;
-  /** The limit event threshold.; offset 8, 4 bytes */
+  /** The limit event threshold. Offset 8, 4 bytes. */
   srqLimit: number;
-  /** offset 12, 4 bytes */
+  /** Offset 12, 4 bytes. */
   reserved: number;
 }
 /** Input of struct ib_uverbs_query_srq_resp: fields left out are zero. */
@@ -4724,11 +4724,11 @@ export function decodeIbUverbsQuerySrqResp(v: DataView, o: number): IbUverbsQuer
 
 /** struct ib_uverbs_destroy_srq: Request of DESTROY_SRQ; the response is ib_uverbs_destroy_srq_resp. */
 export interface IbUverbsDestroySrq {
-  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it).; offset 0, 8 bytes */
+  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it). Offset 0, 8 bytes. */
   response: bigint;
-  /** The SRQ to destroy.; offset 8, 4 bytes */
+  /** The SRQ to destroy. Offset 8, 4 bytes. */
   srqHandle: number;
-  /** offset 12, 4 bytes */
+  /** Offset 12, 4 bytes. */
   reserved: number;
 }
 /** Input of struct ib_uverbs_destroy_srq: fields left out are zero. */
@@ -4756,15 +4756,15 @@ export function decodeIbUverbsDestroySrq(v: DataView, o: number): IbUverbsDestro
 
 /** struct ib_uverbs_post_srq_recv: Request of POST_SRQ_RECV. */
 export interface IbUverbsPostSrqRecv {
-  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it).; offset 0, 8 bytes */
+  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it). Offset 0, 8 bytes. */
   response: bigint;
-  /** The SRQ to post to.; offset 8, 4 bytes */
+  /** The SRQ to post to. Offset 8, 4 bytes. */
   srqHandle: number;
-  /** How many work requests follow.; offset 12, 4 bytes */
+  /** How many work requests follow. Offset 12, 4 bytes. */
   wrCount: number;
-  /** How many scatter/gather entries follow the work requests, in total.; offset 16, 4 bytes */
+  /** How many scatter/gather entries follow the work requests, in total. Offset 16, 4 bytes. */
   sgeCount: number;
-  /** The stride of the work requests in bytes, at least 16.; offset 20, 4 bytes */
+  /** The stride of the work requests in bytes, at least 16. Offset 20, 4 bytes. */
   wqeSize: number;
 }
 /** Input of struct ib_uverbs_post_srq_recv: fields left out are zero. */
@@ -4798,7 +4798,7 @@ export function decodeIbUverbsPostSrqRecv(v: DataView, o: number): IbUverbsPostS
 
 /** struct ib_uverbs_post_srq_recv_resp: Response of POST_SRQ_RECV. */
 export interface IbUverbsPostSrqRecvResp {
-  /** 0 when every work request was posted; otherwise the 1-based position of the first one the device refused.; offset 0, 4 bytes */
+  /** 0 when every work request was posted; otherwise the 1-based position of the first one the device refused. Offset 0, 4 bytes. */
   badWr: number;
 }
 /** Input of struct ib_uverbs_post_srq_recv_resp: fields left out are zero. */
@@ -4818,23 +4818,23 @@ export function decodeIbUverbsPostSrqRecvResp(v: DataView, o: number): IbUverbsP
 
 /** struct ib_uverbs_ex_create_wq: Request of EX_CREATE_WQ. */
 export interface IbUverbsExCreateWq {
-  /** Must be zero (else EOPNOTSUPP).; offset 0, 4 bytes */
+  /** Must be zero (else EOPNOTSUPP). Offset 0, 4 bytes. */
   compMask: number;
-  /** The WQ type.; offset 4, 4 bytes; values of ib_uverbs_wq_type */
+  /** The WQ type. Offset 4, 4 bytes; values of ib_uverbs_wq_type. */
   wqType: number;
-  /** An opaque value returned with the WQ's async events.; offset 8, 8 bytes */
+  /** An opaque value returned with the WQ's async events. Offset 8, 8 bytes. */
   userHandle: bigint;
-  /** The PD of the WQ.; offset 16, 4 bytes */
+  /** The PD of the WQ. Offset 16, 4 bytes. */
   pdHandle: number;
-  /** The CQ for its completions.; offset 20, 4 bytes */
+  /** The CQ for its completions. Offset 20, 4 bytes. */
   cqHandle: number;
-  /** Work requests the WQ must hold.; offset 24, 4 bytes */
+  /** Work requests the WQ must hold. Offset 24, 4 bytes. */
   maxWr: number;
-  /** Scatter/gather entries per work request.; offset 28, 4 bytes */
+  /** Scatter/gather entries per work request. Offset 28, 4 bytes. */
   maxSge: number;
-  /** Creation flags.; offset 32, 4 bytes; values of ib_uverbs_wq_flags */
+  /** Creation flags. Offset 32, 4 bytes; values of ib_uverbs_wq_flags. */
   createFlags: number;
-  /** offset 36, 4 bytes */
+  /** Offset 36, 4 bytes. */
   reserved: number;
 }
 /** Input of struct ib_uverbs_ex_create_wq: fields left out are zero. */
@@ -4880,17 +4880,17 @@ export function decodeIbUverbsExCreateWq(v: DataView, o: number): IbUverbsExCrea
 
 /** struct ib_uverbs_ex_create_wq_resp: Response of EX_CREATE_WQ. */
 export interface IbUverbsExCreateWqResp {
-  /** Reserved; 0.; offset 0, 4 bytes */
+  /** Reserved; 0. Offset 0, 4 bytes. */
   compMask: number;
-  /** How many bytes of this response the kernel wrote.; offset 4, 4 bytes */
+  /** How many bytes of this response the kernel wrote. Offset 4, 4 bytes. */
   responseLength: number;
-  /** The new WQ.; offset 8, 4 bytes */
+  /** The new WQ. Offset 8, 4 bytes. */
   wqHandle: number;
-  /** Work requests granted.; offset 12, 4 bytes */
+  /** Work requests granted. Offset 12, 4 bytes. */
   maxWr: number;
-  /** Scatter/gather entries granted.; offset 16, 4 bytes */
+  /** Scatter/gather entries granted. Offset 16, 4 bytes. */
   maxSge: number;
-  /** The WQ number.; offset 20, 4 bytes */
+  /** The WQ number. Offset 20, 4 bytes. */
   wqn: number;
 }
 /** Input of struct ib_uverbs_ex_create_wq_resp: fields left out are zero. */
@@ -4920,9 +4920,9 @@ export function decodeIbUverbsExCreateWqResp(v: DataView, o: number): IbUverbsEx
 
 /** struct ib_uverbs_ex_destroy_wq: Request of EX_DESTROY_WQ. */
 export interface IbUverbsExDestroyWq {
-  /** Must be zero (else EOPNOTSUPP).; offset 0, 4 bytes */
+  /** Must be zero (else EOPNOTSUPP). Offset 0, 4 bytes. */
   compMask: number;
-  /** The WQ to destroy.; offset 4, 4 bytes */
+  /** The WQ to destroy. Offset 4, 4 bytes. */
   wqHandle: number;
 }
 /** Input of struct ib_uverbs_ex_destroy_wq: fields left out are zero. */
@@ -4944,13 +4944,13 @@ export function decodeIbUverbsExDestroyWq(v: DataView, o: number): IbUverbsExDes
 
 /** struct ib_uverbs_ex_destroy_wq_resp: Response of EX_DESTROY_WQ. */
 export interface IbUverbsExDestroyWqResp {
-  /** Reserved; 0.; offset 0, 4 bytes */
+  /** Reserved; 0. Offset 0, 4 bytes. */
   compMask: number;
-  /** How many bytes of this response the kernel wrote.; offset 4, 4 bytes */
+  /** How many bytes of this response the kernel wrote. Offset 4, 4 bytes. */
   responseLength: number;
-  /** Async events delivered for the WQ.; offset 8, 4 bytes */
+  /** Async events delivered for the WQ. Offset 8, 4 bytes. */
   eventsReported: number;
-  /** offset 12, 4 bytes */
+  /** Offset 12, 4 bytes. */
   reserved: number;
 }
 /** Input of struct ib_uverbs_ex_destroy_wq_resp: fields left out are zero. */
@@ -4976,17 +4976,17 @@ export function decodeIbUverbsExDestroyWqResp(v: DataView, o: number): IbUverbsE
 
 /** struct ib_uverbs_ex_modify_wq: Request of EX_MODIFY_WQ (no response). */
 export interface IbUverbsExModifyWq {
-  /** What to change: the kernel's ib_wq_attr_mask bits (1 state, 2 current state, 4 flags).; offset 0, 4 bytes */
+  /** What to change: the kernel's ib_wq_attr_mask bits (1 state, 2 current state, 4 flags). Offset 0, 4 bytes. */
   attrMask: number;
-  /** The WQ to change.; offset 4, 4 bytes */
+  /** The WQ to change. Offset 4, 4 bytes. */
   wqHandle: number;
-  /** New state (0 RESET, 1 RDY, 2 ERR).; offset 8, 4 bytes */
+  /** New state (0 RESET, 1 RDY, 2 ERR). Offset 8, 4 bytes. */
   wqState: number;
-  /** The state user space believes the WQ is in.; offset 12, 4 bytes */
+  /** The state user space believes the WQ is in. Offset 12, 4 bytes. */
   currWqState: number;
-  /** New flag values, for the bits in flags_mask.; offset 16, 4 bytes; values of ib_uverbs_wq_flags */
+  /** New flag values, for the bits in flags_mask. Offset 16, 4 bytes; values of ib_uverbs_wq_flags. */
   flags: number;
-  /** Which flags to change.; offset 20, 4 bytes; values of ib_uverbs_wq_flags */
+  /** Which flags to change. Offset 20, 4 bytes; values of ib_uverbs_wq_flags. */
   flagsMask: number;
 }
 /** Input of struct ib_uverbs_ex_modify_wq: fields left out are zero. */
@@ -5016,11 +5016,11 @@ export function decodeIbUverbsExModifyWq(v: DataView, o: number): IbUverbsExModi
 
 /** struct ib_uverbs_open_xrcd: Request of OPEN_XRCD. */
 export interface IbUverbsOpenXrcd {
-  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it).; offset 0, 8 bytes */
+  /** User space address where the kernel writes the response struct (and, for commands with driver data, the driver's response right after it). Offset 0, 8 bytes. */
   response: bigint;
-  /** A file descriptor whose file identifies a shared XRCD, or -1 (0xffffffff) for a private one.; offset 8, 4 bytes */
+  /** A file descriptor whose file identifies a shared XRCD, or -1 (0xffffffff) for a private one. Offset 8, 4 bytes. */
   fd: number;
-  /** open(2) flags: O_CREAT creates the shared XRCD if the file has none, O_EXCL refuses an existing one.; offset 12, 4 bytes */
+  /** open(2) flags: O_CREAT creates the shared XRCD if the file has none, O_EXCL refuses an existing one. Offset 12, 4 bytes. */
   oflags: number;
 }
 /** Input of struct ib_uverbs_open_xrcd: fields left out are zero. */
@@ -5048,7 +5048,7 @@ export function decodeIbUverbsOpenXrcd(v: DataView, o: number): IbUverbsOpenXrcd
 
 /** struct ib_uverbs_open_xrcd_resp: Response of OPEN_XRCD. */
 export interface IbUverbsOpenXrcdResp {
-  /** The new XRCD handle.; offset 0, 4 bytes */
+  /** The new XRCD handle. Offset 0, 4 bytes. */
   xrcdHandle: number;
 }
 /** Input of struct ib_uverbs_open_xrcd_resp: fields left out are zero. */
@@ -5068,7 +5068,7 @@ export function decodeIbUverbsOpenXrcdResp(v: DataView, o: number): IbUverbsOpen
 
 /** struct ib_uverbs_close_xrcd: Request of CLOSE_XRCD (no response). */
 export interface IbUverbsCloseXrcd {
-  /** The XRCD to close.; offset 0, 4 bytes */
+  /** The XRCD to close. Offset 0, 4 bytes. */
   xrcdHandle: number;
 }
 /** Input of struct ib_uverbs_close_xrcd: fields left out are zero. */
@@ -5088,7 +5088,7 @@ export function decodeIbUverbsCloseXrcd(v: DataView, o: number): IbUverbsCloseXr
 
 /** struct mlx5_ib_uapi_devx_async_cmd_hdr: What read() on a DEVX async command fd returns: the request's wr_id, then the firmware's output of the asynchronous query (out_len bytes). */
 export interface Mlx5IbUapiDevxAsyncCmdHdr {
-  /** The wr_id given to DEVX_OBJ_ASYNC_QUERY.; offset 0, 8 bytes */
+  /** The wr_id given to DEVX_OBJ_ASYNC_QUERY. Offset 0, 8 bytes. */
   wrId: bigint;
 }
 /** Input of struct mlx5_ib_uapi_devx_async_cmd_hdr: fields left out are zero. */
@@ -5110,7 +5110,7 @@ export function decodeMlx5IbUapiDevxAsyncCmdHdr(v: DataView, o: number): Mlx5IbU
 
 /** struct mlx5_ib_uapi_devx_async_event_hdr: What read() on a DEVX event channel returns when it does not omit data: the subscription's cookie, then the device's event queue entry. */
 export interface Mlx5IbUapiDevxAsyncEventHdr {
-  /** The cookie given to DEVX_SUBSCRIBE_EVENT.; offset 0, 8 bytes */
+  /** The cookie given to DEVX_SUBSCRIBE_EVENT. Offset 0, 8 bytes. */
   cookie: bigint;
 }
 /** Input of struct mlx5_ib_uapi_devx_async_event_hdr: fields left out are zero. */
@@ -5132,11 +5132,11 @@ export function decodeMlx5IbUapiDevxAsyncEventHdr(v: DataView, o: number): Mlx5I
 
 /** struct mlx5_ib_create_ah_resp: mlx5's driver answer to the write() command CREATE_AH (no ioctl action creates an AH): the resolved destination MAC for RoCE. Offered when mlx5_ib_alloc_ucontext_resp.cmds_supp_uhw has MLX5_USER_CMDS_SUPP_UHW_CREATE_AH. */
 export interface Mlx5IbCreateAhResp {
-  /** How many bytes of this struct the kernel filled.; offset 0, 4 bytes */
+  /** How many bytes of this struct the kernel filled. Offset 0, 4 bytes. */
   responseLength: number;
-  /** Destination MAC address (ETH_ALEN bytes).; offset 4, 6 bytes */
+  /** Destination MAC address (ETH_ALEN bytes). Offset 4, 6 bytes. */
   dmac: Uint8Array;
-  /** Padding.; offset 10, 6 bytes */
+  /** Padding. Offset 10, 6 bytes. */
   reserved: Uint8Array;
 }
 /** Input of struct mlx5_ib_create_ah_resp: fields left out are zero. */
@@ -5164,23 +5164,23 @@ export function decodeMlx5IbCreateAhResp(v: DataView, o: number): Mlx5IbCreateAh
 
 /** struct mlx5_ib_create_cq: mlx5's CQ creation request, carried in CQ_CREATE's UHW_IN (and after the core request of the write() command CREATE_CQ). The kernel needs at least the bytes before flags (22); shorter, it answers EINVAL, as it does for unknown flags, a CQE size other than 64 or 128, or non-zero reserved fields. */
 export interface Mlx5IbCreateCq {
-  /** User address of the CQE ring.; offset 0, 8 bytes */
+  /** User address of the CQE ring. Offset 0, 8 bytes. */
   bufAddr: bigint;
-  /** User address of the CQ's doorbell record.; offset 8, 8 bytes */
+  /** User address of the CQ's doorbell record. Offset 8, 8 bytes. */
   dbAddr: bigint;
-  /** Bytes per CQE: 64 or 128.; offset 16, 4 bytes */
+  /** Bytes per CQE: 64 or 128. Offset 16, 4 bytes. */
   cqeSize: number;
-  /** 1 to turn on CQE compression.; offset 20, 1 bytes */
+  /** 1 to turn on CQE compression. Offset 20, 1 bytes. */
   cqeCompEn: number;
-  /** The one mini-CQE format to use when compression is on.; offset 21, 1 bytes; values of mlx5_ib_cqe_comp_res_format */
+  /** The one mini-CQE format to use when compression is on. Offset 21, 1 bytes; values of mlx5_ib_cqe_comp_res_format. */
   cqeCompResFormat: number;
-  /** CQ options.; offset 22, 2 bytes; values of mlx5_ib_create_cq_flags */
+  /** CQ options. Offset 22, 2 bytes; values of mlx5_ib_create_cq_flags. */
   flags: number;
-  /** The UAR page for this CQ's doorbell, read when MLX5_IB_CREATE_CQ_FLAGS_UAR_PAGE_INDEX is set.; offset 24, 2 bytes */
+  /** The UAR page for this CQ's doorbell, read when MLX5_IB_CREATE_CQ_FLAGS_UAR_PAGE_INDEX is set. Offset 24, 2 bytes. */
   uarPageIndex: number;
-  /** Must be 0.; offset 26, 2 bytes */
+  /** Must be 0. Offset 26, 2 bytes. */
   reserved0: number;
-  /** Must be 0.; offset 28, 4 bytes */
+  /** Must be 0. Offset 28, 4 bytes. */
   reserved1: number;
 }
 /** Input of struct mlx5_ib_create_cq: fields left out are zero. */
@@ -5226,9 +5226,9 @@ export function decodeMlx5IbCreateCq(v: DataView, o: number): Mlx5IbCreateCq {
 
 /** struct mlx5_ib_create_cq_resp: mlx5's answer to CQ creation (CQ_CREATE's UHW_OUT): the CQ number. */
 export interface Mlx5IbCreateCqResp {
-  /** The device's number for the new CQ.; offset 0, 4 bytes */
+  /** The device's number for the new CQ. Offset 0, 4 bytes. */
   cqn: number;
-  /** Padding.; offset 4, 4 bytes */
+  /** Padding. Offset 4, 4 bytes. */
   reserved: number;
 }
 /** Input of struct mlx5_ib_create_cq_resp: fields left out are zero. */
@@ -5250,13 +5250,13 @@ export function decodeMlx5IbCreateCqResp(v: DataView, o: number): Mlx5IbCreateCq
 
 /** struct mlx5_ib_resize_cq: mlx5's driver data of the write() command RESIZE_CQ (no ioctl action resizes a CQ): the new CQE ring. Non-zero reserved fields answer EINVAL. */
 export interface Mlx5IbResizeCq {
-  /** User address of the new CQE ring.; offset 0, 8 bytes */
+  /** User address of the new CQE ring. Offset 0, 8 bytes. */
   bufAddr: bigint;
-  /** Bytes per CQE, as at creation.; offset 8, 2 bytes */
+  /** Bytes per CQE, as at creation. Offset 8, 2 bytes. */
   cqeSize: number;
-  /** Must be 0.; offset 10, 2 bytes */
+  /** Must be 0. Offset 10, 2 bytes. */
   reserved0: number;
-  /** Must be 0.; offset 12, 4 bytes */
+  /** Must be 0. Offset 12, 4 bytes. */
   reserved1: number;
 }
 /** Input of struct mlx5_ib_resize_cq: fields left out are zero. */
@@ -5287,9 +5287,9 @@ export function decodeMlx5IbResizeCq(v: DataView, o: number): Mlx5IbResizeCq {
 
 /** struct mlx5_ib_alloc_ucontext_req: The first (v1) form of mlx5's context request: only the blue-flame register counts. Kernels accept it where mlx5_ib_alloc_ucontext_req_v2 is expected. */
 export interface Mlx5IbAllocUcontextReq {
-  /** How many blue-flame registers (doorbell slots) the process wants.; offset 0, 4 bytes */
+  /** How many blue-flame registers (doorbell slots) the process wants. Offset 0, 4 bytes. */
   totalNumBfregs: number;
-  /** How many of them are reserved for low-latency use (not shared).; offset 4, 4 bytes */
+  /** How many of them are reserved for low-latency use (not shared). Offset 4, 4 bytes. */
   numLowLatencyBfregs: number;
 }
 /** Input of struct mlx5_ib_alloc_ucontext_req: fields left out are zero. */
@@ -5311,23 +5311,23 @@ export function decodeMlx5IbAllocUcontextReq(v: DataView, o: number): Mlx5IbAllo
 
 /** struct mlx5_ib_alloc_ucontext_req_v2: mlx5's context request, carried in GET_CONTEXT's UHW_IN (and after ib_uverbs_get_context in write()). */
 export interface Mlx5IbAllocUcontextReqV2 {
-  /** How many blue-flame registers (doorbell slots) the process wants.; offset 0, 4 bytes */
+  /** How many blue-flame registers (doorbell slots) the process wants. Offset 0, 4 bytes. */
   totalNumBfregs: number;
-  /** How many of them are reserved for low-latency use (not shared).; offset 4, 4 bytes */
+  /** How many of them are reserved for low-latency use (not shared). Offset 4, 4 bytes. */
   numLowLatencyBfregs: number;
-  /** Context options, such as a DEVX-capable context.; offset 8, 4 bytes; values of mlx5_ib_alloc_uctx_v2_flags */
+  /** Context options, such as a DEVX-capable context. Offset 8, 4 bytes; values of mlx5_ib_alloc_uctx_v2_flags. */
   flags: number;
-  /** Reserved for extensions; must be 0.; offset 12, 4 bytes */
+  /** Reserved for extensions; must be 0. Offset 12, 4 bytes. */
   compMask: number;
-  /** The highest CQE format version the library understands.; offset 16, 1 bytes */
+  /** The highest CQE format version the library understands. Offset 16, 1 bytes. */
   maxCqeVersion: number;
-  /** Must be 0.; offset 17, 1 bytes */
+  /** Must be 0. Offset 17, 1 bytes. */
   reserved0: number;
-  /** Must be 0.; offset 18, 2 bytes */
+  /** Must be 0. Offset 18, 2 bytes. */
   reserved1: number;
-  /** Must be 0.; offset 20, 4 bytes */
+  /** Must be 0. Offset 20, 4 bytes. */
   reserved2: number;
-  /** What the library can handle (4K UARs, dynamically allocated UARs).; offset 24, 8 bytes; values of mlx5_lib_caps */
+  /** What the library can handle (4K UARs, dynamically allocated UARs). Offset 24, 8 bytes; values of mlx5_lib_caps. */
   libCaps: bigint;
 }
 /** Input of struct mlx5_ib_alloc_ucontext_req_v2: fields left out are zero. */
@@ -5373,49 +5373,49 @@ export function decodeMlx5IbAllocUcontextReqV2(v: DataView, o: number): Mlx5IbAl
 
 /** struct mlx5_ib_alloc_ucontext_resp: mlx5's answer to context creation (GET_CONTEXT's UHW_OUT) and to QUERY_CONTEXT (resp_uctx): the device's limits and the layout of the process's doorbell pages. */
 export interface Mlx5IbAllocUcontextResp {
-  /** Size of the QP number table (a power of two).; offset 0, 4 bytes */
+  /** Size of the QP number table (a power of two). Offset 0, 4 bytes. */
   qpTabSize: number;
-  /** Size in bytes of one blue-flame register.; offset 4, 4 bytes */
+  /** Size in bytes of one blue-flame register. Offset 4, 4 bytes. */
   bfRegSize: number;
-  /** Blue-flame registers given to the context.; offset 8, 4 bytes */
+  /** Blue-flame registers given to the context. Offset 8, 4 bytes. */
   totBfregs: number;
-  /** The host's cache line size, for buffer alignment.; offset 12, 4 bytes */
+  /** The host's cache line size, for buffer alignment. Offset 12, 4 bytes. */
   cacheLineSize: number;
-  /** Largest send WQE in bytes.; offset 16, 2 bytes */
+  /** Largest send WQE in bytes. Offset 16, 2 bytes. */
   maxSqDescSz: number;
-  /** Largest receive WQE in bytes.; offset 18, 2 bytes */
+  /** Largest receive WQE in bytes. Offset 18, 2 bytes. */
   maxRqDescSz: number;
-  /** Most send WQE basic blocks in one queue.; offset 20, 4 bytes */
+  /** Most send WQE basic blocks in one queue. Offset 20, 4 bytes. */
   maxSendWqebb: number;
-  /** Most receive work requests in one queue.; offset 24, 4 bytes */
+  /** Most receive work requests in one queue. Offset 24, 4 bytes. */
   maxRecvWr: number;
-  /** Most receive work requests in one SRQ.; offset 28, 4 bytes */
+  /** Most receive work requests in one SRQ. Offset 28, 4 bytes. */
   maxSrqRecvWr: number;
-  /** How many ports the device has.; offset 32, 2 bytes */
+  /** How many ports the device has. Offset 32, 2 bytes. */
   numPorts: number;
-  /** Which ESP (IPsec) flow action features the device offers.; offset 34, 2 bytes; values of mlx5_user_alloc_ucontext_flow_action_flags */
+  /** Which ESP (IPsec) flow action features the device offers. Offset 34, 2 bytes; values of mlx5_user_alloc_ucontext_flow_action_flags. */
   flowActionFlags: number;
-  /** Which optional fields below are valid.; offset 36, 4 bytes; values of mlx5_ib_alloc_ucontext_resp_mask */
+  /** Which optional fields below are valid. Offset 36, 4 bytes; values of mlx5_ib_alloc_ucontext_resp_mask. */
   compMask: number;
-  /** How many bytes of this struct the kernel filled.; offset 40, 4 bytes */
+  /** How many bytes of this struct the kernel filled. Offset 40, 4 bytes. */
   responseLength: number;
-  /** The CQE format version the context uses.; offset 44, 1 bytes */
+  /** The CQE format version the context uses. Offset 44, 1 bytes. */
   cqeVersion: number;
-  /** Which write() commands accept mlx5 driver data.; offset 45, 1 bytes; values of mlx5_user_cmds_supp_uhw */
+  /** Which write() commands accept mlx5 driver data. Offset 45, 1 bytes; values of mlx5_user_cmds_supp_uhw. */
   cmdsSuppUhw: number;
-  /** The least Ethernet header data a send WQE must carry inline, one more than the firmware's value (0 means not reported).; offset 46, 1 bytes; values of mlx5_user_inline_mode */
+  /** The least Ethernet header data a send WQE must carry inline, one more than the firmware's value (0 means not reported). Offset 46, 1 bytes; values of mlx5_user_inline_mode. */
   ethMinInline: number;
-  /** Bit set of the clock info page versions that can be mapped (bit MLX5_IB_CLOCK_INFO_V1).; offset 47, 1 bytes */
+  /** Bit set of the clock info page versions that can be mapped (bit MLX5_IB_CLOCK_INFO_V1). Offset 47, 1 bytes. */
   clockInfoVersions: number;
-  /** Offset of the free-running clock inside its mapped page (valid with MLX5_IB_ALLOC_UCONTEXT_RESP_MASK_CORE_CLOCK_OFFSET).; offset 48, 8 bytes */
+  /** Offset of the free-running clock inside its mapped page (valid with MLX5_IB_ALLOC_UCONTEXT_RESP_MASK_CORE_CLOCK_OFFSET). Offset 48, 8 bytes. */
   hcaCoreClockOffset: bigint;
-  /** log2 of one UAR's size in bytes.; offset 56, 4 bytes */
+  /** log2 of one UAR's size in bytes. Offset 56, 4 bytes. */
   logUarSize: number;
-  /** How many UARs share one system page.; offset 60, 4 bytes */
+  /** How many UARs share one system page. Offset 60, 4 bytes. */
   numUarsPerPage: number;
-  /** Blue-flame registers available for dynamic allocation.; offset 64, 4 bytes */
+  /** Blue-flame registers available for dynamic allocation. Offset 64, 4 bytes. */
   numDynBfregs: number;
-  /** A memory key that fills scatter entries with a dump pattern (valid with MLX5_IB_ALLOC_UCONTEXT_RESP_MASK_DUMP_FILL_MKEY).; offset 68, 4 bytes */
+  /** A memory key that fills scatter entries with a dump pattern (valid with MLX5_IB_ALLOC_UCONTEXT_RESP_MASK_DUMP_FILL_MKEY). Offset 68, 4 bytes. */
   dumpFillMkey: number;
 }
 /** Input of struct mlx5_ib_alloc_ucontext_resp: fields left out are zero. */
@@ -5500,9 +5500,9 @@ export function decodeMlx5IbAllocUcontextResp(v: DataView, o: number): Mlx5IbAll
 
 /** struct mlx5_ib_tso_caps: TCP segmentation offload limits in mlx5_ib_query_device_resp. */
 export interface Mlx5IbTsoCaps {
-  /** Largest TSO payload in bytes.; offset 0, 4 bytes */
+  /** Largest TSO payload in bytes. Offset 0, 4 bytes. */
   maxTso: number;
-  /** Bit set of QP types (1 << ib_qp_type) that can use TSO.; offset 4, 4 bytes */
+  /** Bit set of QP types (1 << ib_qp_type) that can use TSO. Offset 4, 4 bytes. */
   supportedQpts: number;
 }
 /** Input of struct mlx5_ib_tso_caps: fields left out are zero. */
@@ -5524,11 +5524,11 @@ export function decodeMlx5IbTsoCaps(v: DataView, o: number): Mlx5IbTsoCaps {
 
 /** struct mlx5_ib_rss_caps: Receive-side scaling abilities in mlx5_ib_query_device_resp. */
 export interface Mlx5IbRssCaps {
-  /** Packet fields the RX hash can use.; offset 0, 8 bytes; values of mlx5_rx_hash_fields */
+  /** Packet fields the RX hash can use. Offset 0, 8 bytes; values of mlx5_rx_hash_fields. */
   rxHashFieldsMask: bigint;
-  /** Hash functions offered.; offset 8, 1 bytes; values of mlx5_rx_hash_function_flags */
+  /** Hash functions offered. Offset 8, 1 bytes; values of mlx5_rx_hash_function_flags. */
   rxHashFunction: number;
-  /** Padding.; offset 9, 7 bytes */
+  /** Padding. Offset 9, 7 bytes. */
   reserved: Uint8Array;
 }
 /** Input of struct mlx5_ib_rss_caps: fields left out are zero. */
@@ -5556,9 +5556,9 @@ export function decodeMlx5IbRssCaps(v: DataView, o: number): Mlx5IbRssCaps {
 
 /** struct mlx5_ib_cqe_comp_caps: CQE compression abilities in mlx5_ib_query_device_resp. */
 export interface Mlx5IbCqeCompCaps {
-  /** Most CQEs compressed into one session.; offset 0, 4 bytes */
+  /** Most CQEs compressed into one session. Offset 0, 4 bytes. */
   maxNum: number;
-  /** Mini-CQE formats offered.; offset 4, 4 bytes; values of mlx5_ib_cqe_comp_res_format */
+  /** Mini-CQE formats offered. Offset 4, 4 bytes; values of mlx5_ib_cqe_comp_res_format. */
   supportedFormat: number;
 }
 /** Input of struct mlx5_ib_cqe_comp_caps: fields left out are zero. */
@@ -5580,15 +5580,15 @@ export function decodeMlx5IbCqeCompCaps(v: DataView, o: number): Mlx5IbCqeCompCa
 
 /** struct mlx5_packet_pacing_caps: Packet pacing (per-QP rate limit) abilities in mlx5_ib_query_device_resp. */
 export interface Mlx5PacketPacingCaps {
-  /** Lowest rate limit, in kbps.; offset 0, 4 bytes */
+  /** Lowest rate limit, in kbps. Offset 0, 4 bytes. */
   qpRateLimitMin: number;
-  /** Highest rate limit, in kbps.; offset 4, 4 bytes */
+  /** Highest rate limit, in kbps. Offset 4, 4 bytes. */
   qpRateLimitMax: number;
-  /** Bit set of QP types (1 << ib_qp_type) that can be paced.; offset 8, 4 bytes */
+  /** Bit set of QP types (1 << ib_qp_type) that can be paced. Offset 8, 4 bytes. */
   supportedQpts: number;
-  /** Extra pacing features.; offset 12, 1 bytes; values of mlx5_ib_packet_pacing_cap_flags */
+  /** Extra pacing features. Offset 12, 1 bytes; values of mlx5_ib_packet_pacing_cap_flags. */
   capFlags: number;
-  /** Padding.; offset 13, 3 bytes */
+  /** Padding. Offset 13, 3 bytes. */
   reserved: Uint8Array;
 }
 /** Input of struct mlx5_packet_pacing_caps: fields left out are zero. */
@@ -5622,9 +5622,9 @@ export function decodeMlx5PacketPacingCaps(v: DataView, o: number): Mlx5PacketPa
 
 /** struct mlx5_ib_sw_parsing_caps: Software-parsing offloads (the driver tells the device where headers are) in mlx5_ib_query_device_resp. */
 export interface Mlx5IbSwParsingCaps {
-  /** Offloads available with software parsing.; offset 0, 4 bytes; values of mlx5_ib_sw_parsing_offloads */
+  /** Offloads available with software parsing. Offset 0, 4 bytes; values of mlx5_ib_sw_parsing_offloads. */
   swParsingOffloads: number;
-  /** Bit set of QP types (1 << ib_qp_type) that can use them.; offset 4, 4 bytes */
+  /** Bit set of QP types (1 << ib_qp_type) that can use them. Offset 4, 4 bytes. */
   supportedQpts: number;
 }
 /** Input of struct mlx5_ib_sw_parsing_caps: fields left out are zero. */
@@ -5646,17 +5646,17 @@ export function decodeMlx5IbSwParsingCaps(v: DataView, o: number): Mlx5IbSwParsi
 
 /** struct mlx5_ib_striding_rq_caps: Striding (multi-packet) receive queue limits in mlx5_ib_query_device_resp. */
 export interface Mlx5IbStridingRqCaps {
-  /** log2 of the smallest stride in bytes.; offset 0, 4 bytes */
+  /** log2 of the smallest stride in bytes. Offset 0, 4 bytes. */
   minSingleStrideLogNumOfBytes: number;
-  /** log2 of the largest stride in bytes.; offset 4, 4 bytes */
+  /** log2 of the largest stride in bytes. Offset 4, 4 bytes. */
   maxSingleStrideLogNumOfBytes: number;
-  /** log2 of the fewest strides per WQE.; offset 8, 4 bytes */
+  /** log2 of the fewest strides per WQE. Offset 8, 4 bytes. */
   minSingleWqeLogNumOfStrides: number;
-  /** log2 of the most strides per WQE.; offset 12, 4 bytes */
+  /** log2 of the most strides per WQE. Offset 12, 4 bytes. */
   maxSingleWqeLogNumOfStrides: number;
-  /** Bit set of QP types (1 << ib_qp_type) that can use striding RQs.; offset 16, 4 bytes */
+  /** Bit set of QP types (1 << ib_qp_type) that can use striding RQs. Offset 16, 4 bytes. */
   supportedQpts: number;
-  /** Padding.; offset 20, 4 bytes */
+  /** Padding. Offset 20, 4 bytes. */
   reserved: number;
 }
 /** Input of struct mlx5_ib_striding_rq_caps: fields left out are zero. */
@@ -5686,9 +5686,9 @@ export function decodeMlx5IbStridingRqCaps(v: DataView, o: number): Mlx5IbStridi
 
 /** struct mlx5_ib_dci_streams_caps: DCI stream limits in mlx5_ib_query_device_resp. */
 export interface Mlx5IbDciStreamsCaps {
-  /** log2 of the most concurrent streams on one DCI.; offset 0, 1 bytes */
+  /** log2 of the most concurrent streams on one DCI. Offset 0, 1 bytes. */
   maxLogNumConcurent: number;
-  /** log2 of the most streams that may be in error at once.; offset 1, 1 bytes */
+  /** log2 of the most streams that may be in error at once. Offset 1, 1 bytes. */
   maxLogNumErrored: number;
 }
 /** Input of struct mlx5_ib_dci_streams_caps: fields left out are zero. */
@@ -5710,9 +5710,9 @@ export function decodeMlx5IbDciStreamsCaps(v: DataView, o: number): Mlx5IbDciStr
 
 /** struct mlx5_ib_uapi_reg: A register value and the mask of its meaningful bits (mlx5_user_ioctl_verbs.h), as used for register C0 metadata matching. */
 export interface Mlx5IbUapiReg {
-  /** The value to match.; offset 0, 4 bytes */
+  /** The value to match. Offset 0, 4 bytes. */
   value: number;
-  /** Which bits of value count.; offset 4, 4 bytes */
+  /** Which bits of value count. Offset 4, 4 bytes. */
   mask: number;
 }
 /** Input of struct mlx5_ib_uapi_reg: fields left out are zero. */
@@ -5734,33 +5734,33 @@ export function decodeMlx5IbUapiReg(v: DataView, o: number): Mlx5IbUapiReg {
 
 /** struct mlx5_ib_query_device_resp: mlx5's driver data in the answer to the write() command QUERY_DEVICE (extended form); the ioctl ABI has no query-device action to attach it to. Filled up to the length given. */
 export interface Mlx5IbQueryDeviceResp {
-  /** Which optional parts are valid.; offset 0, 4 bytes */
+  /** Which optional parts are valid. Offset 0, 4 bytes. */
   compMask: number;
-  /** How many bytes of this struct the kernel filled.; offset 4, 4 bytes */
+  /** How many bytes of this struct the kernel filled. Offset 4, 4 bytes. */
   responseLength: number;
-  /** TSO limits.; offset 8, 8 bytes */
+  /** TSO limits. Offset 8, 8 bytes. */
   tsoCaps: Mlx5IbTsoCaps;
-  /** RSS abilities.; offset 16, 16 bytes */
+  /** RSS abilities. Offset 16, 16 bytes. */
   rssCaps: Mlx5IbRssCaps;
-  /** CQE compression abilities.; offset 32, 8 bytes */
+  /** CQE compression abilities. Offset 32, 8 bytes. */
   cqeCompCaps: Mlx5IbCqeCompCaps;
-  /** Packet pacing abilities.; offset 40, 16 bytes */
+  /** Packet pacing abilities. Offset 40, 16 bytes. */
   packetPacingCaps: Mlx5PacketPacingCaps;
-  /** Multi-packet send WQE support.; offset 56, 4 bytes; values of mlx5_ib_mpw_caps */
+  /** Multi-packet send WQE support. Offset 56, 4 bytes; values of mlx5_ib_mpw_caps. */
   mlx5IbSupportMultiPktSendWqes: number;
-  /** Further device features.; offset 60, 4 bytes; values of mlx5_ib_query_dev_resp_flags */
+  /** Further device features. Offset 60, 4 bytes; values of mlx5_ib_query_dev_resp_flags. */
   flags: number;
-  /** Software-parsing offloads.; offset 64, 8 bytes */
+  /** Software-parsing offloads. Offset 64, 8 bytes. */
   swParsingCaps: Mlx5IbSwParsingCaps;
-  /** Striding RQ limits.; offset 72, 24 bytes */
+  /** Striding RQ limits. Offset 72, 24 bytes. */
   stridingRqCaps: Mlx5IbStridingRqCaps;
-  /** Tunnel types whose stateless offloads the device handles.; offset 96, 4 bytes; values of mlx5_ib_tunnel_offloads */
+  /** Tunnel types whose stateless offloads the device handles. Offset 96, 4 bytes; values of mlx5_ib_tunnel_offloads. */
   tunnelOffloadsCaps: number;
-  /** DCI stream limits.; offset 100, 2 bytes */
+  /** DCI stream limits. Offset 100, 2 bytes. */
   dciStreamsCaps: Mlx5IbDciStreamsCaps;
-  /** Padding.; offset 102, 2 bytes */
+  /** Padding. Offset 102, 2 bytes. */
   reserved: number;
-  /** Register C0 metadata of the device's own vport, for matching its traffic.; offset 104, 8 bytes */
+  /** Register C0 metadata of the device's own vport, for matching its traffic. Offset 104, 8 bytes. */
   regC0: Mlx5IbUapiReg;
 }
 /** Input of struct mlx5_ib_query_device_resp: fields left out are zero. */
@@ -5821,21 +5821,21 @@ export function decodeMlx5IbQueryDeviceResp(v: DataView, o: number): Mlx5IbQuery
 
 /** struct mlx5_ib_uapi_query_port: What MLX5_QUERY_PORT reports of a port (mlx5_user_ioctl_verbs.h); each field is valid only when its bit is set in flags. */
 export interface Mlx5IbUapiQueryPort {
-  /** Which of the fields below are valid.; offset 0, 8 bytes; values of mlx5_ib_uapi_query_port_flags */
+  /** Which of the fields below are valid. Offset 0, 8 bytes; values of mlx5_ib_uapi_query_port_flags. */
   flags: bigint;
-  /** The e-switch vport number behind the port.; offset 8, 2 bytes */
+  /** The e-switch vport number behind the port. Offset 8, 2 bytes. */
   vport: number;
-  /** The VHCA id of the function owning that vport.; offset 10, 2 bytes */
+  /** The VHCA id of the function owning that vport. Offset 10, 2 bytes. */
   vportVhcaId: number;
-  /** The VHCA id of the e-switch manager.; offset 12, 2 bytes */
+  /** The VHCA id of the e-switch manager. Offset 12, 2 bytes. */
   eswOwnerVhcaId: number;
-  /** Padding.; offset 14, 2 bytes */
+  /** Padding. Offset 14, 2 bytes. */
   rsvd0: number;
-  /** ICM address of the vport's receive steering root.; offset 16, 8 bytes */
+  /** ICM address of the vport's receive steering root. Offset 16, 8 bytes. */
   vportSteeringIcmRx: bigint;
-  /** ICM address of the vport's transmit steering root.; offset 24, 8 bytes */
+  /** ICM address of the vport's transmit steering root. Offset 24, 8 bytes. */
   vportSteeringIcmTx: bigint;
-  /** Register C0 metadata that marks this vport's traffic.; offset 32, 8 bytes */
+  /** Register C0 metadata that marks this vport's traffic. Offset 32, 8 bytes. */
   regC0: Mlx5IbUapiReg;
 }
 /** Input of struct mlx5_ib_uapi_query_port: fields left out are zero. */
@@ -5878,9 +5878,9 @@ export function decodeMlx5IbUapiQueryPort(v: DataView, o: number): Mlx5IbUapiQue
 
 /** struct mlx5_ib_flow_counters_desc: One counter description of mlx5_ib_flow_counters_data: which value of a counters object goes to which index. */
 export interface Mlx5IbFlowCountersDesc {
-  /** What to count (an ib_flow_counters description: packets or bytes).; offset 0, 4 bytes */
+  /** What to count (an ib_flow_counters description: packets or bytes). Offset 0, 4 bytes. */
   description: number;
-  /** Where the value appears when the counters object is read.; offset 4, 4 bytes */
+  /** Where the value appears when the counters object is read. Offset 4, 4 bytes. */
   index: number;
 }
 /** Input of struct mlx5_ib_flow_counters_desc: fields left out are zero. */
@@ -5902,11 +5902,11 @@ export function decodeMlx5IbFlowCountersDesc(v: DataView, o: number): Mlx5IbFlow
 
 /** struct mlx5_ib_flow_counters_data: The counter layout of one counters object attached to a flow created with write(). */
 export interface Mlx5IbFlowCountersData {
-  /** User pointer (RDMA_UAPI_PTR) to ncounters mlx5_ib_flow_counters_desc entries.; offset 0, 8 bytes */
+  /** User pointer (RDMA_UAPI_PTR) to ncounters mlx5_ib_flow_counters_desc entries. Offset 0, 8 bytes. */
   countersData: bigint;
-  /** How many entries counters_data points to.; offset 8, 4 bytes */
+  /** How many entries counters_data points to. Offset 8, 4 bytes. */
   ncounters: number;
-  /** Must be 0.; offset 12, 4 bytes */
+  /** Must be 0. Offset 12, 4 bytes. */
   reserved: number;
 }
 /** Input of struct mlx5_ib_flow_counters_data: fields left out are zero. */
@@ -5934,9 +5934,9 @@ export function decodeMlx5IbFlowCountersData(v: DataView, o: number): Mlx5IbFlow
 
 /** struct mlx5_ib_create_flow: mlx5's driver data of the extended write() command CREATE_FLOW (the ioctl CREATE_FLOW above does not use it): counter layouts for the counters specs of the flow. At most one data entry (else EINVAL); a request shorter than the header answers EOPNOTSUPP. */
 export interface Mlx5IbCreateFlow {
-  /** How many data entries follow.; offset 0, 4 bytes */
+  /** How many data entries follow. Offset 0, 4 bytes. */
   ncountersData: number;
-  /** Must be 0.; offset 4, 4 bytes */
+  /** Must be 0. Offset 4, 4 bytes. */
   reserved: number;
 }
 /** Input of struct mlx5_ib_create_flow: fields left out are zero. */
@@ -5961,13 +5961,13 @@ export function decodeMlx5IbCreateFlow(v: DataView, o: number): Mlx5IbCreateFlow
 
 /** struct mlx5_ib_alloc_mw: mlx5's driver data of the write() command ALLOC_MW (no ioctl action allocates an MW). */
 export interface Mlx5IbAllocMw {
-  /** Reserved for extensions; must be 0.; offset 0, 4 bytes */
+  /** Reserved for extensions; must be 0. Offset 0, 4 bytes. */
   compMask: number;
-  /** How many KLM (key, length, address) entries the window's translation may hold.; offset 4, 1 bytes */
+  /** How many KLM (key, length, address) entries the window's translation may hold. Offset 4, 1 bytes. */
   numKlms: number;
-  /** Must be 0.; offset 5, 1 bytes */
+  /** Must be 0. Offset 5, 1 bytes. */
   reserved1: number;
-  /** Must be 0.; offset 6, 2 bytes */
+  /** Must be 0. Offset 6, 2 bytes. */
   reserved2: number;
 }
 /** Input of struct mlx5_ib_alloc_mw: fields left out are zero. */
@@ -5993,7 +5993,7 @@ export function decodeMlx5IbAllocMw(v: DataView, o: number): Mlx5IbAllocMw {
 
 /** struct mlx5_ib_alloc_pd_resp: mlx5's driver data in the answer to the write() command ALLOC_PD (the ioctl ABI has no PD creation action to attach it to): the new PD's number. */
 export interface Mlx5IbAllocPdResp {
-  /** The PD number the device gave the protection domain.; offset 0, 4 bytes */
+  /** The PD number the device gave the protection domain. Offset 0, 4 bytes. */
   pdn: number;
 }
 /** Input of struct mlx5_ib_alloc_pd_resp: fields left out are zero. */
@@ -6013,9 +6013,9 @@ export function decodeMlx5IbAllocPdResp(v: DataView, o: number): Mlx5IbAllocPdRe
 
 /** struct mlx5_ib_create_qp_dci_streams: DCI stream sizes requested in mlx5_ib_create_qp. */
 export interface Mlx5IbCreateQpDciStreams {
-  /** log2 of the concurrent streams wanted.; offset 0, 1 bytes */
+  /** log2 of the concurrent streams wanted. Offset 0, 1 bytes. */
   logNumConcurent: number;
-  /** log2 of the streams that may be in error at once.; offset 1, 1 bytes */
+  /** log2 of the streams that may be in error at once. Offset 1, 1 bytes. */
   logNumErrored: number;
 }
 /** Input of struct mlx5_ib_create_qp_dci_streams: fields left out are zero. */
@@ -6037,9 +6037,9 @@ export function decodeMlx5IbCreateQpDciStreams(v: DataView, o: number): Mlx5IbCr
 
 /** struct mlx5_ib_create_qp_sq_buf_addr_or_access_key: The anonymous union at offset 40 of mlx5_ib_create_qp (the tag is chosen here): a raw packet QP's separate send queue buffer, or a DC target's access key. */
 export interface Mlx5IbCreateQpSqBufAddrOrAccessKey {
-  /** User address of the send queue buffer of a raw packet QP.; offset 0, 8 bytes */
+  /** User address of the send queue buffer of a raw packet QP. Offset 0, 8 bytes. */
   sqBufAddr: bigint;
-  /** The DC access key of a DCT.; offset 0, 8 bytes */
+  /** The DC access key of a DCT. Offset 0, 8 bytes. */
   accessKey: bigint;
 }
 /** Input of struct mlx5_ib_create_qp_sq_buf_addr_or_access_key: fields left out are zero. */
@@ -6069,29 +6069,29 @@ export function decodeMlx5IbCreateQpSqBufAddrOrAccessKey(v: DataView, o: number)
 
 /** struct mlx5_ib_create_qp: mlx5's QP creation request, carried in QP_CREATE's UHW_IN (and after the core request of the write() command CREATE_QP). */
 export interface Mlx5IbCreateQp {
-  /** User address of the work queue buffer.; offset 0, 8 bytes */
+  /** User address of the work queue buffer. Offset 0, 8 bytes. */
   bufAddr: bigint;
-  /** User address of the QP's doorbell record.; offset 8, 8 bytes */
+  /** User address of the QP's doorbell record. Offset 8, 8 bytes. */
   dbAddr: bigint;
-  /** Send queue size in WQE basic blocks.; offset 16, 4 bytes */
+  /** Send queue size in WQE basic blocks. Offset 16, 4 bytes. */
   sqWqeCount: number;
-  /** Receive queue size in WQEs.; offset 20, 4 bytes */
+  /** Receive queue size in WQEs. Offset 20, 4 bytes. */
   rqWqeCount: number;
-  /** log2 of the receive WQE size in bytes.; offset 24, 4 bytes */
+  /** log2 of the receive WQE size in bytes. Offset 24, 4 bytes. */
   rqWqeShift: number;
-  /** mlx5 QP options and the DC type.; offset 28, 4 bytes; values of mlx5_qp_flag */
+  /** mlx5 QP options and the DC type. Offset 28, 4 bytes; values of mlx5_qp_flag. */
   flags: number;
-  /** User index reported in completions (with CQE version 1).; offset 32, 4 bytes */
+  /** User index reported in completions (with CQE version 1). Offset 32, 4 bytes. */
   uidx: number;
-  /** The blue-flame register (or, with MLX5_QP_FLAG_UAR_PAGE_INDEX, the UAR page) for this QP's doorbells.; offset 36, 4 bytes */
+  /** The blue-flame register (or, with MLX5_QP_FLAG_UAR_PAGE_INDEX, the UAR page) for this QP's doorbells. Offset 36, 4 bytes. */
   bfregIndex: number;
-  /** An anonymous union in C: sq_buf_addr or access_key.; offset 40, 8 bytes */
+  /** An anonymous union in C: sq_buf_addr or access_key. Offset 40, 8 bytes. */
   sqBufAddrOrAccessKey: Mlx5IbCreateQpSqBufAddrOrAccessKey;
-  /** Enhanced connection establishment options wanted.; offset 48, 4 bytes */
+  /** Enhanced connection establishment options wanted. Offset 48, 4 bytes. */
   eceOptions: number;
-  /** DCI stream sizes (with MLX5_QP_FLAG_DCI_STREAM).; offset 52, 2 bytes */
+  /** DCI stream sizes (with MLX5_QP_FLAG_DCI_STREAM). Offset 52, 2 bytes. */
   dciStreams: Mlx5IbCreateQpDciStreams;
-  /** Padding.; offset 54, 2 bytes */
+  /** Padding. Offset 54, 2 bytes. */
   reserved: number;
 }
 /** Input of struct mlx5_ib_create_qp: fields left out are zero. */
@@ -6146,19 +6146,19 @@ export function decodeMlx5IbCreateQp(v: DataView, o: number): Mlx5IbCreateQp {
 
 /** struct mlx5_ib_create_qp_rss: mlx5's request for an RSS QP (a raw packet QP that spreads received packets over an indirection table's WQs), sent in place of mlx5_ib_create_qp. */
 export interface Mlx5IbCreateQpRss {
-  /** Packet fields that feed the hash.; offset 0, 8 bytes; values of mlx5_rx_hash_fields */
+  /** Packet fields that feed the hash. Offset 0, 8 bytes; values of mlx5_rx_hash_fields. */
   rxHashFieldsMask: bigint;
-  /** The hash function.; offset 8, 1 bytes; values of mlx5_rx_hash_function_flags */
+  /** The hash function. Offset 8, 1 bytes; values of mlx5_rx_hash_function_flags. */
   rxHashFunction: number;
-  /** Length of rx_hash_key in bytes (Toeplitz only).; offset 9, 1 bytes */
+  /** Length of rx_hash_key in bytes (Toeplitz only). Offset 9, 1 bytes. */
   rxKeyLen: number;
-  /** Must be 0.; offset 10, 6 bytes */
+  /** Must be 0. Offset 10, 6 bytes. */
   reserved: Uint8Array;
-  /** The Toeplitz hash key.; offset 16, 128 bytes */
+  /** The Toeplitz hash key. Offset 16, 128 bytes. */
   rxHashKey: Uint8Array;
-  /** Reserved for extensions.; offset 144, 4 bytes */
+  /** Reserved for extensions. Offset 144, 4 bytes. */
   compMask: number;
-  /** The QP flags that apply to RSS QPs (tunnel offloads, self-loopback).; offset 148, 4 bytes; values of mlx5_qp_flag */
+  /** The QP flags that apply to RSS QPs (tunnel offloads, self-loopback). Offset 148, 4 bytes; values of mlx5_qp_flag. */
   flags: number;
 }
 /** Input of struct mlx5_ib_create_qp_rss: fields left out are zero. */
@@ -6198,23 +6198,23 @@ export function decodeMlx5IbCreateQpRss(v: DataView, o: number): Mlx5IbCreateQpR
 
 /** struct mlx5_ib_create_qp_resp: mlx5's answer to QP creation (QP_CREATE's UHW_OUT); the object numbers are valid as comp_mask says. */
 export interface Mlx5IbCreateQpResp {
-  /** The blue-flame register the QP got.; offset 0, 4 bytes */
+  /** The blue-flame register the QP got. Offset 0, 4 bytes. */
   bfregIndex: number;
-  /** Enhanced connection establishment options granted.; offset 4, 4 bytes */
+  /** Enhanced connection establishment options granted. Offset 4, 4 bytes. */
   eceOptions: number;
-  /** Which of the numbers below are valid.; offset 8, 4 bytes; values of mlx5_ib_create_qp_resp_mask */
+  /** Which of the numbers below are valid. Offset 8, 4 bytes; values of mlx5_ib_create_qp_resp_mask. */
   compMask: number;
-  /** Number of the QP's transport interface receive object.; offset 12, 4 bytes */
+  /** Number of the QP's transport interface receive object. Offset 12, 4 bytes. */
   tirn: number;
-  /** Number of the QP's transport interface send object.; offset 16, 4 bytes */
+  /** Number of the QP's transport interface send object. Offset 16, 4 bytes. */
   tisn: number;
-  /** Number of the QP's receive queue.; offset 20, 4 bytes */
+  /** Number of the QP's receive queue. Offset 20, 4 bytes. */
   rqn: number;
-  /** Number of the QP's send queue.; offset 24, 4 bytes */
+  /** Number of the QP's send queue. Offset 24, 4 bytes. */
   sqn: number;
-  /** Padding.; offset 28, 4 bytes */
+  /** Padding. Offset 28, 4 bytes. */
   reserved1: number;
-  /** ICM address of the TIR, for software steering.; offset 32, 8 bytes */
+  /** ICM address of the TIR, for software steering. Offset 32, 8 bytes. */
   tirIcmAddr: bigint;
 }
 /** Input of struct mlx5_ib_create_qp_resp: fields left out are zero. */
@@ -6260,11 +6260,11 @@ export function decodeMlx5IbCreateQpResp(v: DataView, o: number): Mlx5IbCreateQp
 
 /** struct mlx5_ib_burst_info: Packet pacing burst parameters in mlx5_ib_modify_qp. */
 export interface Mlx5IbBurstInfo {
-  /** Largest burst in bytes.; offset 0, 4 bytes */
+  /** Largest burst in bytes. Offset 0, 4 bytes. */
   maxBurstSz: number;
-  /** Typical packet size in bytes.; offset 4, 2 bytes */
+  /** Typical packet size in bytes. Offset 4, 2 bytes. */
   typicalPktSz: number;
-  /** Padding.; offset 6, 2 bytes */
+  /** Padding. Offset 6, 2 bytes. */
   reserved: number;
 }
 /** Input of struct mlx5_ib_burst_info: fields left out are zero. */
@@ -6288,11 +6288,11 @@ export function decodeMlx5IbBurstInfo(v: DataView, o: number): Mlx5IbBurstInfo {
 
 /** struct mlx5_ib_modify_qp: mlx5's driver data of the write() command MODIFY_QP (extended form); the ioctl ABI has no modify-QP action to attach it to. */
 export interface Mlx5IbModifyQp {
-  /** Which optional requests are present.; offset 0, 4 bytes; values of mlx5_ib_modify_qp_mask */
+  /** Which optional requests are present. Offset 0, 4 bytes; values of mlx5_ib_modify_qp_mask. */
   compMask: number;
-  /** Packet pacing burst parameters.; offset 4, 8 bytes */
+  /** Packet pacing burst parameters. Offset 4, 8 bytes. */
   burstInfo: Mlx5IbBurstInfo;
-  /** Enhanced connection establishment options.; offset 12, 4 bytes */
+  /** Enhanced connection establishment options. Offset 12, 4 bytes. */
   eceOptions: number;
 }
 /** Input of struct mlx5_ib_modify_qp: fields left out are zero. */
@@ -6320,13 +6320,13 @@ export function decodeMlx5IbModifyQp(v: DataView, o: number): Mlx5IbModifyQp {
 
 /** struct mlx5_ib_modify_qp_resp: mlx5's driver answer to the write() command MODIFY_QP (extended form). */
 export interface Mlx5IbModifyQpResp {
-  /** How many bytes of this struct the kernel filled.; offset 0, 4 bytes */
+  /** How many bytes of this struct the kernel filled. Offset 0, 4 bytes. */
   responseLength: number;
-  /** The DCT number, when a DCT moved to RTR.; offset 4, 4 bytes */
+  /** The DCT number, when a DCT moved to RTR. Offset 4, 4 bytes. */
   dctn: number;
-  /** Enhanced connection establishment options in force.; offset 8, 4 bytes */
+  /** Enhanced connection establishment options in force. Offset 8, 4 bytes. */
   eceOptions: number;
-  /** Padding.; offset 12, 4 bytes */
+  /** Padding. Offset 12, 4 bytes. */
   reserved: number;
 }
 /** Input of struct mlx5_ib_modify_qp_resp: fields left out are zero. */
@@ -6352,9 +6352,9 @@ export function decodeMlx5IbModifyQpResp(v: DataView, o: number): Mlx5IbModifyQp
 
 /** struct mlx5_ib_create_rwq_ind_tbl_resp: mlx5's driver answer to the write() command CREATE_RWQ_IND_TBL (no ioctl action creates an indirection table). */
 export interface Mlx5IbCreateRwqIndTblResp {
-  /** How many bytes of this struct the kernel filled.; offset 0, 4 bytes */
+  /** How many bytes of this struct the kernel filled. Offset 0, 4 bytes. */
   responseLength: number;
-  /** Padding.; offset 4, 4 bytes */
+  /** Padding. Offset 4, 4 bytes. */
   reserved: number;
 }
 /** Input of struct mlx5_ib_create_rwq_ind_tbl_resp: fields left out are zero. */
@@ -6376,17 +6376,17 @@ export function decodeMlx5IbCreateRwqIndTblResp(v: DataView, o: number): Mlx5IbC
 
 /** struct mlx5_ib_create_srq: mlx5's SRQ creation request, carried in SRQ_CREATE's UHW_IN (and after the core request of the write() commands CREATE_SRQ and CREATE_XSRQ). */
 export interface Mlx5IbCreateSrq {
-  /** User address of the SRQ's WQE buffer.; offset 0, 8 bytes */
+  /** User address of the SRQ's WQE buffer. Offset 0, 8 bytes. */
   bufAddr: bigint;
-  /** User address of the SRQ's doorbell record.; offset 8, 8 bytes */
+  /** User address of the SRQ's doorbell record. Offset 8, 8 bytes. */
   dbAddr: bigint;
-  /** SRQ options.; offset 16, 4 bytes; values of mlx5_srq_flag */
+  /** SRQ options. Offset 16, 4 bytes; values of mlx5_srq_flag. */
   flags: number;
-  /** Explicit padding (optional on i386).; offset 20, 4 bytes */
+  /** Explicit padding (optional on i386). Offset 20, 4 bytes. */
   reserved0: number;
-  /** User index reported in completions (with CQE version 1).; offset 24, 4 bytes */
+  /** User index reported in completions (with CQE version 1). Offset 24, 4 bytes. */
   uidx: number;
-  /** Must be 0.; offset 28, 4 bytes */
+  /** Must be 0. Offset 28, 4 bytes. */
   reserved1: number;
 }
 /** Input of struct mlx5_ib_create_srq: fields left out are zero. */
@@ -6423,9 +6423,9 @@ export function decodeMlx5IbCreateSrq(v: DataView, o: number): Mlx5IbCreateSrq {
 
 /** struct mlx5_ib_create_srq_resp: mlx5's answer to SRQ creation (SRQ_CREATE's UHW_OUT): the SRQ number. */
 export interface Mlx5IbCreateSrqResp {
-  /** The device's number for the new SRQ.; offset 0, 4 bytes */
+  /** The device's number for the new SRQ. Offset 0, 4 bytes. */
   srqn: number;
-  /** Padding.; offset 4, 4 bytes */
+  /** Padding. Offset 4, 4 bytes. */
   reserved: number;
 }
 /** Input of struct mlx5_ib_create_srq_resp: fields left out are zero. */
@@ -6447,25 +6447,25 @@ export function decodeMlx5IbCreateSrqResp(v: DataView, o: number): Mlx5IbCreateS
 
 /** struct mlx5_ib_create_wq: mlx5's receive WQ creation request, carried in WQ_CREATE's UHW_IN (and after the core request of the write() command CREATE_WQ). */
 export interface Mlx5IbCreateWq {
-  /** User address of the WQ buffer.; offset 0, 8 bytes */
+  /** User address of the WQ buffer. Offset 0, 8 bytes. */
   bufAddr: bigint;
-  /** User address of the WQ's doorbell record.; offset 8, 8 bytes */
+  /** User address of the WQ's doorbell record. Offset 8, 8 bytes. */
   dbAddr: bigint;
-  /** Number of WQEs.; offset 16, 4 bytes */
+  /** Number of WQEs. Offset 16, 4 bytes. */
   rqWqeCount: number;
-  /** log2 of the WQE size in bytes.; offset 20, 4 bytes */
+  /** log2 of the WQE size in bytes. Offset 20, 4 bytes. */
   rqWqeShift: number;
-  /** User index reported in completions (with CQE version 1).; offset 24, 4 bytes */
+  /** User index reported in completions (with CQE version 1). Offset 24, 4 bytes. */
   userIndex: number;
-  /** WQ options.; offset 28, 4 bytes; values of mlx5_wq_flag */
+  /** WQ options. Offset 28, 4 bytes; values of mlx5_wq_flag. */
   flags: number;
-  /** Which optional parts below are present.; offset 32, 4 bytes; values of mlx5_ib_create_wq_mask */
+  /** Which optional parts below are present. Offset 32, 4 bytes; values of mlx5_ib_create_wq_mask. */
   compMask: number;
-  /** log2 of the stride size in bytes (striding RQ).; offset 36, 4 bytes */
+  /** log2 of the stride size in bytes (striding RQ). Offset 36, 4 bytes. */
   singleStrideLogNumOfBytes: number;
-  /** log2 of the strides per WQE (striding RQ).; offset 40, 4 bytes */
+  /** log2 of the strides per WQE (striding RQ). Offset 40, 4 bytes. */
   singleWqeLogNumOfStrides: number;
-  /** 1 to place packets two bytes into the stride, aligning the IP header (striding RQ).; offset 44, 4 bytes */
+  /** 1 to place packets two bytes into the stride, aligning the IP header (striding RQ). Offset 44, 4 bytes. */
   twoByteShiftEn: number;
 }
 /** Input of struct mlx5_ib_create_wq: fields left out are zero. */
@@ -6514,9 +6514,9 @@ export function decodeMlx5IbCreateWq(v: DataView, o: number): Mlx5IbCreateWq {
 
 /** struct mlx5_ib_create_wq_resp: mlx5's answer to WQ creation (WQ_CREATE's UHW_OUT). */
 export interface Mlx5IbCreateWqResp {
-  /** How many bytes of this struct the kernel filled.; offset 0, 4 bytes */
+  /** How many bytes of this struct the kernel filled. Offset 0, 4 bytes. */
   responseLength: number;
-  /** Padding.; offset 4, 4 bytes */
+  /** Padding. Offset 4, 4 bytes. */
   reserved: number;
 }
 /** Input of struct mlx5_ib_create_wq_resp: fields left out are zero. */
@@ -6538,9 +6538,9 @@ export function decodeMlx5IbCreateWqResp(v: DataView, o: number): Mlx5IbCreateWq
 
 /** struct mlx5_ib_modify_wq: mlx5's driver data of the write() command MODIFY_WQ (no ioctl action modifies a WQ). */
 export interface Mlx5IbModifyWq {
-  /** Reserved for extensions; must be 0.; offset 0, 4 bytes */
+  /** Reserved for extensions; must be 0. Offset 0, 4 bytes. */
   compMask: number;
-  /** Must be 0.; offset 4, 4 bytes */
+  /** Must be 0. Offset 4, 4 bytes. */
   reserved: number;
 }
 /** Input of struct mlx5_ib_modify_wq: fields left out are zero. */
@@ -6562,7 +6562,7 @@ export function decodeMlx5IbModifyWq(v: DataView, o: number): Mlx5IbModifyWq {
 
 /** struct mlx5_ib_match_params: A steering match buffer (mlx5_user_ioctl_cmds.h): 0xa0 dwords holding the PRM fte_match_param, big-endian, used both as a matcher's mask and as a flow's match value. */
 export interface Mlx5IbMatchParams {
-  /** The match fields, MLX5_IB_DW_MATCH_PARAM dwords.; offset 0, 640 bytes */
+  /** The match fields, MLX5_IB_DW_MATCH_PARAM dwords. Offset 0, 640 bytes. */
   matchParams: number[];
 }
 /** Input of struct mlx5_ib_match_params: fields left out are zero. */

@@ -16,11 +16,14 @@ export function emitStructs(d: DriverModel, runtime: string): string {
   return `${used.length ? `import { ${used.join(', ')} } from '${runtime}/codec.js';\n\n` : ''}${body}\n`;
 }
 
+/** The field's doc, then where it lies: "The new PD. Offset 0, 4 bytes." */
 function fieldDoc(f: FieldModel): string {
-  const parts = [f.doc ?? '', `offset ${f.offset}, ${f.size} bytes`];
-  if (f.enum) parts.push(`values of ${f.enum.name}`);
-  if (f.type.kind === 'flex') parts.push('flexible array member: its elements follow the struct and are not part of this codec');
-  return parts.filter((p) => p !== '').join('; ');
+  const facts = [`Offset ${f.offset}, ${f.size} bytes`];
+  if (f.enum) facts.push(`values of ${f.enum.name}`);
+  if (f.type.kind === 'flex') facts.push('flexible array member: its elements follow the struct and are not part of this codec');
+  const doc = (f.doc ?? '').trim();
+  const lead = doc === '' ? '' : /[.!?:)]$/.test(doc) ? `${doc} ` : `${doc}. `;
+  return `${lead}${facts.join('; ')}.`;
 }
 
 function emitStruct(s: StructModel): string {
