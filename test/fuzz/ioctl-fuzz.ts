@@ -1,8 +1,9 @@
 /**
- * Property-based fuzzing of the ioctl path: sequences of raw buffers, some random,
- * most mutated from valid requests of random actions, against one live device. Every
- * call must end in 0 or a documented errno, and after each call the IDR and lock
- * invariants must hold: nothing thrown, no lock left held, no object lost or leaked.
+ * Property-based fuzzing of the ioctl and write() paths: sequences of raw buffers,
+ * some random, most mutated from valid requests of random actions and write()
+ * commands, against one live device. Every call must end in success or a documented
+ * errno, and after each call the IDR and lock invariants must hold: nothing thrown,
+ * no lock left held, no object lost or leaked.
  */
 import fc from 'fast-check';
 import type { DriverModel } from '../../generator/model.js';
@@ -12,8 +13,10 @@ import { EBADF, EBUSY, EFAULT, EINVAL, EIO, ENOENT, ENOMEM, ENOSPC, ENOTTY, EOPN
 import type { IoctlBuffer } from '../../runtime/ioctl-buffer.js';
 import { UObjectState } from '../../runtime/uobject.js';
 import { RDMA_VERBS_IOCTL } from '../../runtime/wire.js';
+import { lastWriteInternalError } from '../../runtime/write-dispatch.js';
 import type { Rig } from '../runtime/rig.js';
 import { rng, sampleIn } from '../sample.js';
+import { buildWrite } from './write-ops.js';
 
 /** Every errno the ABI documents for ioctl, plus what handlers answer for device limits. */
 export const DOCUMENTED = new Set([0, ENOTTY, EFAULT, EINVAL, EPROTONOSUPPORT, EOPNOTSUPP, ENOENT, EBUSY, EIO, EBADF, ENOMEM, ENOSPC, EPERM, ERANGE].map((e) => -e));
@@ -32,9 +35,11 @@ export interface FuzzTarget {
 type Op =
   | { kind: 'valid'; action: number; seed: number; handles: number[]; mutations: { at: number; value: number }[] }
   | { kind: 'random'; bytes: Uint8Array; request: number }
+  | { kind: 'write'; command: number; seed: number; handles: number[]; tailWords: number; mutations: { at: number; value: number }[] }
+  | { kind: 'random-write'; bytes: Uint8Array }
   | { kind: 'close-reopen' };
 
-const opArb = (actions: number): fc.Arbitrary<Op> =>
+const opArb = (actions: number, commands: number): fc.Arbitrary<Op> =>
   fc.oneof(
     { weight: 6, arbitrary: fc.record({
       kind: fc.constant('valid' as const),
@@ -49,6 +54,18 @@ const opArb = (actions: number): fc.Arbitrary<Op> =>
       request: fc.constantFrom(RDMA_VERBS_IOCTL, RDMA_VERBS_IOCTL, 0xc0181b02),
     }) },
     { weight: 1, arbitrary: fc.constant({ kind: 'close-reopen' as const }) },
+    { weight: commands > 0 ? 4 : 0, arbitrary: fc.record({
+      kind: fc.constant('write' as const),
+      command: fc.nat(Math.max(0, commands - 1)),
+      seed: fc.nat(),
+      handles: fc.array(fc.nat(40), { maxLength: 4 }),
+      tailWords: fc.nat(4),
+      mutations: fc.array(fc.record({ at: fc.nat(200), value: fc.nat(255) }), { maxLength: 3 }),
+    }) },
+    { weight: commands > 0 ? 1 : 0, arbitrary: fc.record({
+      kind: fc.constant('random-write' as const),
+      bytes: fc.uint8Array({ minLength: 0, maxLength: 120 }),
+    }) },
   );
 
 /** The invariants that must hold between commands. */
@@ -71,6 +88,7 @@ export function checkInvariants(r: Rig): void {
 
 export async function runOps(t: FuzzTarget, r: Rig, ops: Op[]): Promise<void> {
   const actions = t.driver.types.flatMap((ty) => ty.actions);
+  const commands = t.driver.writeCommands;
   let fd = r.fd;
   for (const op of ops) {
     let res: number;
@@ -81,16 +99,31 @@ export async function runOps(t: FuzzTarget, r: Rig, ops: Op[]): Promise<void> {
       if (fd >= 0) await t.prepare(r, fd);
       continue;
     }
+    const live = [...r.device.idr.values()].map((u) => u.id);
     if (op.kind === 'random') {
       r.buf.bytes.fill(0, 0, 512);
       r.buf.bytes.set(op.bytes, 0);
       res = await r.process.ioctl(fd, op.request, r.buf.addr);
+    } else if (op.kind === 'random-write') {
+      r.buf.bytes.fill(0, 0, 512);
+      r.buf.bytes.set(op.bytes, 0);
+      res = await r.process.write(fd, r.buf.addr, op.bytes.length);
+      if (res === op.bytes.length) res = 0;
+    } else if (op.kind === 'write') {
+      let h = 0;
+      const handle = (): number => {
+        const pick = op.handles[h++ % Math.max(1, op.handles.length)] ?? 0;
+        return live.length > 0 && pick % 3 !== 0 ? live[pick % live.length]! : pick;
+      };
+      const count = buildWrite(r, commands[op.command]!, op.seed, handle, op.tailWords);
+      for (const m of op.mutations) r.buf.bytes[m.at] = m.value;
+      res = await r.process.write(fd, r.buf.addr, count);
+      if (res === count) res = 0;
     } else {
       const a = actions[op.action]!;
       const input = sampleIn(rng(op.seed), a);
       // Point handle inputs at objects that exist (or at small numbers that may).
       let h = 0;
-      const live = [...r.device.idr.values()].map((u) => u.id);
       for (const x of a.attributes) {
         if ((x.kind === 'idr' || x.kind === 'fd') && x.access !== 'new' && x.tsName in input) {
           const pick = op.handles[h++ % Math.max(1, op.handles.length)] ?? 0;
@@ -103,6 +136,7 @@ export async function runOps(t: FuzzTarget, r: Rig, ops: Op[]): Promise<void> {
     }
     if (!DOCUMENTED.has(res)) throw new Error(`undocumented answer ${res}`);
     if (lastInternalError !== undefined) throw new Error(`a handler threw: ${String(lastInternalError)}`);
+    if (lastWriteInternalError !== undefined) throw new Error(`a write handler threw: ${String(lastWriteInternalError)}`);
     checkInvariants(r);
   }
   // Closing everything releases every object exactly once.
@@ -114,7 +148,7 @@ export async function runOps(t: FuzzTarget, r: Rig, ops: Op[]): Promise<void> {
 export async function fuzz(t: FuzzTarget, numRuns: number, seed?: number): Promise<void> {
   const actions = t.driver.types.flatMap((ty) => ty.actions).length;
   await fc.assert(
-    fc.asyncProperty(fc.array(opArb(actions), { minLength: 1, maxLength: 12 }), async (ops) => {
+    fc.asyncProperty(fc.array(opArb(actions, t.driver.writeCommands.length), { minLength: 1, maxLength: 12 }), async (ops) => {
       await runOps(t, await t.rig(), ops);
     }),
     { numRuns, ...(seed !== undefined ? { seed } : {}) },
