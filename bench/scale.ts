@@ -51,7 +51,7 @@ export function deviceWith(uapi: UapiSpec): Device {
   for (const t of core.uapi.types.core) {
     if (!t) continue;
     if (t.kind !== 2) types[t.name] = core.ops(t);
-    for (const a of t.actions.core) if (a) handlers[a.handler] = core.handler(a);
+    for (const a of t.actions.core) if (a) handlers[a.handler] = core.plan(t.id, a.id)!.handler;
   }
   for (const t of uapi.types.driver) {
     if (!t) continue;
