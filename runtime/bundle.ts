@@ -4,8 +4,9 @@
  * are named by id (the generated UVERBS_ATTRS_* constants). Inputs are read in place
  * from user memory, as the proposal's scatter-gather asks: no copy of driver data.
  */
+import { MAX_ACTION_ATTRS, type ActionPlan } from './action-plan.js';
 import { AttrKind, lookup, type ActionSpec, type AttrSpec } from './contract.js';
-import type { Device } from './device.js';
+import type { Device, Handler } from './device.js';
 import { EFAULT, EINVAL, ENOENT, fail } from './errno.js';
 import type { UverbsFile } from './file.js';
 import { attrPtr } from './ioctl-buffer.js';
@@ -48,16 +49,15 @@ export class Bundle {
   readonly uattrs = new DataView(new ArrayBuffer(MAX_IOCTL_LENGTH));
   /** The same bytes as native 32-bit words, for copying in. */
   readonly words = new Uint32Array(this.uattrs.buffer);
-  /** Per slot: the index of the user's attribute, valid where `stamp` holds this command's `gen`. */
-  private readonly index: number[] = [];
+  /** Per slot: the index of the user's attribute, valid where the slot's bit in `given` is set. */
+  readonly index = new Uint8Array(MAX_ACTION_ATTRS);
   /**
-   * Per slot: the command that last gave it. Comparing stamps instead of clearing a
-   * table per command: most of an action's slots are never given.
+   * The slots the user gave, as the kernel's attr_present bitmap: slots 0..31 in the
+   * first word, 32..62 in the second. Cleared by start(); the dispatcher fills it.
    */
-  private readonly stamp: number[] = [];
-  private gen = 0;
+  readonly given = new Int32Array(2);
   /** Per slot: the looked-up (or reserved) object of an idr/fd attribute. */
-  readonly uobjects: (UObject | undefined)[] = [];
+  readonly uobjects: (UObject | undefined)[] = Array.from({ length: MAX_ACTION_ATTRS }, () => undefined);
   /** Per slot: the objects of an idrs_array attribute; made on first use (most actions have none). */
   arrays: (UObject[] | undefined)[] | undefined = undefined;
   /** Per slot: a kernel copy of the data (UA_ALLOC_AND_COPY); made on first use. */
@@ -69,41 +69,33 @@ export class Bundle {
   // The command, set by start(); constant until end().
   device!: Device;
   file!: UverbsFile;
+  plan!: ActionPlan<Handler>;
   action!: ActionSpec;
   memory!: UserMemory;
   /** The user address of the attribute array, for writing back. */
   uattrsAddr = 0;
-  /** How many of the action's mandatory attributes the user gave (the dispatcher counts them). */
-  mandatoryGiven = 0;
 
   /** Takes the bundle for a command whose attribute array is already in `uattrs`. */
-  start(device: Device, file: UverbsFile, action: ActionSpec, memory: UserMemory, uattrsAddr: number): this {
+  start(device: Device, file: UverbsFile, plan: ActionPlan<Handler>, memory: UserMemory, uattrsAddr: number): this {
     this.device = device;
     this.file = file;
-    this.action = action;
+    this.plan = plan;
+    this.action = plan.action;
     this.memory = memory;
     this.uattrsAddr = uattrsAddr;
-    this.mandatoryGiven = 0;
-    if (++this.gen === 0x4000_0000) {
-      this.stamp.fill(0);
-      this.gen = 1;
-    }
-    // Packed, never holey: reading a hole costs more than the comparison.
-    for (let k = this.stamp.length, n = action.attrs.length; k < n; k++) {
-      this.stamp.push(0);
-      this.index.push(0);
-    }
+    this.given[0] = 0;
+    this.given[1] = 0;
     return this;
   }
 
   /** The index of the user's attribute in `slot`, or -1 when the user did not give it. */
   indexOf(slot: number): number {
-    return this.stamp[slot] === this.gen ? this.index[slot]! : -1;
+    return (this.given[slot >>> 5]! & (1 << slot)) !== 0 ? this.index[slot]! : -1;
   }
 
   /** Records that the user's attribute `i` fills `slot`. */
   give(slot: number, i: number): void {
-    this.stamp[slot] = this.gen;
+    this.given[slot >>> 5]! |= 1 << slot;
     this.index[slot] = i;
   }
 

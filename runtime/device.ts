@@ -6,7 +6,8 @@
  * flight finish first, then every file's objects are released; their handles stay
  * until destroyed or closed, so destroy still works on what remains.
  */
-import { TypeKind, checkContract, lookup, type ActionSpec, type TypeSpec, type UapiSpec, type WriteSpec } from './contract.js';
+import { ActionPlan } from './action-plan.js';
+import { TypeKind, checkContract, lookup, type ActionSpec, type ById, type TypeSpec, type UapiSpec, type WriteSpec } from './contract.js';
 import type { Bundle } from './bundle.js';
 import { Idr } from './idr.js';
 import type { UverbsFile } from './file.js';
@@ -57,7 +58,8 @@ export class Device {
   removed = false;
   /** Commands running now (the SRCU read side). */
   inflight = 0;
-  private readonly handlers = new Map<ActionSpec, Handler>();
+  /** Per type, per action: the action's plan (its handler included), dense by id as the tables are. */
+  private readonly plans: ById<ById<ActionPlan<Handler>>>;
   private readonly typeOps = new Map<TypeSpec, TypeOps>();
   private readonly writeHandlers = new Map<WriteSpec, WriteHandler>();
   private drainWaiters: (() => void)[] = [];
@@ -70,20 +72,24 @@ export class Device {
   ) {
     this.uapi = checkContract(uapi);
     const missing: string[] = [];
-    for (const t of [...uapi.types.core, ...uapi.types.driver]) {
-      if (!t) continue;
+    const typeOf = (id: number): TypeSpec | undefined => this.type(id);
+    const plansOf = (t: TypeSpec | undefined): ById<ActionPlan<Handler>> | undefined => {
+      if (!t) return undefined;
       if (t.kind !== TypeKind.DEVICE) {
         const o = (ops.types as Record<string, TypeOps | undefined>)[t.name];
         if (o) this.typeOps.set(t, o);
         else missing.push(`release hook of type ${t.name}`);
       }
-      for (const a of [...t.actions.core, ...t.actions.driver]) {
-        if (!a) continue;
+      const planOf = (a: ActionSpec | undefined): ActionPlan<Handler> | undefined => {
+        if (!a) return undefined;
         const h = (ops.handlers as Record<string, Handler | undefined>)[a.handler];
-        if (h) this.handlers.set(a, h);
-        else missing.push(`handler ${a.handler} (${t.name}.${a.name})`);
-      }
-    }
+        if (h) return new ActionPlan(a, h, typeOf);
+        missing.push(`handler ${a.handler} (${t.name}.${a.name})`);
+        return undefined;
+      };
+      return { core: dense(t.actions.core, planOf), driver: dense(t.actions.driver, planOf) };
+    };
+    this.plans = { core: dense(uapi.types.core, plansOf), driver: dense(uapi.types.driver, plansOf) };
     if (missing.length > 0) throw new Error(`device of driver ${uapi.driver} lacks: ${missing.join(', ')}`);
     const writeOps = (ops.writeHandlers ?? {}) as Record<string, WriteHandler | undefined>;
     for (const w of [...uapi.write, ...uapi.writeEx]) {
@@ -103,8 +109,10 @@ export class Device {
     return lookup(this.uapi.types, id);
   }
 
-  handler(a: ActionSpec): Handler {
-    return this.handlers.get(a)!;
+  /** The plan of action `methodId` of type `objectId`, or undefined when the device has no such action. */
+  plan(objectId: number, methodId: number): ActionPlan<Handler> | undefined {
+    const t = lookup(this.plans, objectId);
+    return t === undefined ? undefined : lookup(t, methodId);
   }
 
   /** The device's handler of a write() command, or undefined when it does not implement it. */
@@ -121,7 +129,7 @@ export class Device {
   }
 
   leave(): void {
-    if (--this.inflight === 0) {
+    if (--this.inflight === 0 && this.drainWaiters.length > 0) {
       const w = this.drainWaiters;
       this.drainWaiters = [];
       for (const f of w) f();
@@ -134,4 +142,11 @@ export class Device {
     if (this.inflight > 0) await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
     for (const f of this.files) f.releaseHw(RemoveReason.DRIVER_REMOVE);
   }
+}
+
+/** `map` of each entry of a dense table, as a packed array of the same length (holes read as undefined). */
+function dense<T, U>(xs: readonly (T | undefined)[], map: (x: T | undefined) => U | undefined): (U | undefined)[] {
+  const out: (U | undefined)[] = [];
+  for (let k = 0; k < xs.length; k++) out.push(map(xs[k]));
+  return out;
 }

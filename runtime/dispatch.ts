@@ -4,8 +4,15 @@
  * the kernel's order, objects looked up and locked (or reserved), the handler run,
  * then commit or abort, unlock and write back. Every call ends in 0 or one -errno;
  * nothing a caller sends throws out of here.
+ *
+ * The hot path (begin, parseAttrs, quickIdr, quickFd, finalize) writes wire offsets,
+ * attribute kinds, access modes and object states as numbers, each named where it is
+ * used: V8 folds neither an imported constant nor a property of a frozen object into
+ * compiled code, it loads and checks it at every use, and in the table-driven parse that
+ * cost a tenth of the time (npm run bench, parse+check). wire.ts, contract.ts and
+ * uobject.ts define them; the slow path (processAttr, getObject) uses their names.
  */
-import { Access, AttrKind, ANY_OBJECT, lookup, type ActionSpec, type AttrSpec, type PtrSpec } from './contract.js';
+import { Access, AttrKind, ANY_OBJECT, lookup, type AttrSpec, type PtrSpec } from './contract.js';
 import { Bundle } from './bundle.js';
 import {
   EBADF, EFAULT, EINVAL, EIO, ENOENT, ENOIOCTLCMD, ENOTTY, EOPNOTSUPP, EPROTONOSUPPORT, UverbsError, fail,
@@ -15,9 +22,8 @@ import type { Mapping } from './user-memory.js';
 import { attrPtr } from './ioctl-buffer.js';
 import { UObject, UObjectState, tryLock, unlock } from './uobject.js';
 import {
-  ATTR_DATA, ATTR_ELEM_ID, ATTR_FLAGS, ATTR_ID, ATTR_LEN, ATTR_RESERVED, ATTR_SIZE, HDR_DRIVER_ID, HDR_LENGTH, HDR_METHOD_ID,
-  HDR_NUM_ATTRS, HDR_OBJECT_ID, HDR_RESERVED1, HDR_RESERVED2, HDR_SIZE, MAX_IOCTL_LENGTH, RDMA_VERBS_IOCTL, UVERBS_ATTR_F_MANDATORY,
-  UVERBS_ATTR_UHW_OUT,
+  ATTR_DATA, ATTR_ELEM_ID, ATTR_FLAGS, ATTR_ID, ATTR_LEN, ATTR_RESERVED, ATTR_SIZE, HDR_SIZE, MAX_IOCTL_LENGTH, RDMA_VERBS_IOCTL,
+  UVERBS_ATTR_F_MANDATORY,
 } from './wire.js';
 
 /** ioctl(2) on a uverbs file: 0 or -errno. */
@@ -61,17 +67,17 @@ export function begin(file: UverbsFile, request: number, arg: number): Bundle {
   const hdr = memory.access(arg, HDR_SIZE, 'ioctl header');
   const v = hdr.view;
   const o = hdr.offset;
-  const length = v.getUint16(o + HDR_LENGTH, true);
-  const numAttrs = v.getUint16(o + HDR_NUM_ATTRS, true);
-  if (length > MAX_IOCTL_LENGTH || length !== HDR_SIZE + ATTR_SIZE * numAttrs) {
+  const length = v.getUint16(o, true); // length
+  const numAttrs = v.getUint16(o + 6, true); // num_attrs
+  if (length > 4096 || length !== 24 + 16 * numAttrs) {
     fail(EINVAL, `header length ${length} does not match ${numAttrs} attributes (or exceeds ${MAX_IOCTL_LENGTH})`);
   }
-  if (v.getUint32(o + HDR_RESERVED1, true) !== 0 || v.getUint32(o + HDR_RESERVED1 + 4, true) !== 0 || v.getUint32(o + HDR_RESERVED2, true) !== 0) {
+  if (v.getUint32(o + 8, true) !== 0 || v.getUint32(o + 12, true) !== 0 || v.getUint32(o + 20, true) !== 0) { // reserved1, reserved2
     fail(EPROTONOSUPPORT, 'reserved header fields are not zero');
   }
-  const objectId = v.getUint16(o + HDR_OBJECT_ID, true);
-  const methodId = v.getUint16(o + HDR_METHOD_ID, true);
-  const driverId = v.getUint32(o + HDR_DRIVER_ID, true);
+  const objectId = v.getUint16(o + 2, true); // object_id
+  const methodId = v.getUint16(o + 4, true); // method_id
+  const driverId = v.getUint32(o + 16, true); // driver_id
 
   const device = file.device;
   if (file.closing) fail(EIO, 'the file is closing');
@@ -80,56 +86,24 @@ export function begin(file: UverbsFile, request: number, arg: number): Bundle {
   let b: Bundle | undefined;
   try {
     if (driverId !== device.driverId) fail(EINVAL, `driver_id ${driverId} is not the device's (${device.driverId})`);
-    const type = device.type(objectId);
-    const action = type && lookup(type.actions, methodId);
-    if (!type || !action) fail(EPROTONOSUPPORT, `no action ${objectId}/${methodId}`);
+    const plan = device.plan(objectId, methodId);
+    if (plan === undefined) fail(EPROTONOSUPPORT, `no action ${objectId}/${methodId}`);
     // After removal only destroy actions keep their handler (uverbs_disassociate_api).
-    if (device.removed && destroySlot(action) < 0) fail(EIO, 'the device was removed');
+    if (device.removed && plan.destroySlot < 0) fail(EIO, 'the device was removed');
 
-    const uattrsAddr = arg + HDR_SIZE;
-    const src = memory.find(uattrsAddr, ATTR_SIZE * numAttrs);
+    const uattrsAddr = arg + 24;
+    const src = memory.find(uattrsAddr, 16 * numAttrs);
     if (!src) fail(EFAULT, `attribute array: ${ATTR_SIZE * numAttrs} bytes at 0x${uattrsAddr.toString(16)} are not mapped`);
     const offset = uattrsAddr - src.addr;
-    const bundle = bundles.pop() ?? new Bundle();
-    copyIn(bundle, src, offset, 4 * numAttrs);
-    b = bundle.start(device, file, action, memory, uattrsAddr);
-    const uattrs = bundle.uattrs;
-    const byId = action.byId;
-    for (let i = 0, at = 0; i < numAttrs; i++, at += ATTR_SIZE) {
-      // The common case in line: a known input or output of plain length rules, attr_data clear.
-      const s = lookup(byId, uattrs.getUint16(at + ATTR_ID, true));
-      if (s !== undefined && b.indexOf(s.index) < 0) {
-        if (s.kind <= AttrKind.FLAGS_IN) {
-          const len = uattrs.getUint16(at + ATTR_LEN, true);
-          if (!s.zeroTrailing && !s.allocAndCopy && len >= s.minLen && len <= s.len && uattrs.getUint16(at + ATTR_ELEM_ID, true) === 0) {
-            b.give(s.index, i);
-            if (s.mandatory) b.mandatoryGiven++;
-            continue;
-          }
-        } else if ((s.kind === AttrKind.IDR || s.kind === AttrKind.FD) && uattrs.getUint16(at + ATTR_LEN, true) === 0 && uattrs.getUint16(at + ATTR_ELEM_ID, true) === 0) {
-          const lo = uattrs.getUint32(at + ATTR_DATA, true);
-          const hi = uattrs.getUint32(at + ATTR_DATA + 4, true);
-          const u = s.kind === AttrKind.IDR ? quickIdr(b, s, lo, hi) : quickFd(b, s, lo, hi);
-          if (u !== undefined) {
-            b.give(s.index, i);
-            if (s.mandatory) b.mandatoryGiven++;
-            b.uobjects[s.index] = u;
-            b.hold(s.index);
-            if (s.access === Access.NEW) {
-              src.view.setUint32(offset + at + ATTR_DATA, u.id, true);
-              src.view.setUint32(offset + at + ATTR_DATA + 4, 0, true);
-            }
-            continue;
-          }
-        }
-      }
-      processAttr(b, i, src.view, offset); // everything else, and every error, in the kernel's order
-    }
-    const mandatory = action.mandatory;
-    if (b.mandatoryGiven !== mandatory.length) {
-      for (let k = 0; k < mandatory.length; k++) {
-        const slot = mandatory[k]!;
-        if (b.indexOf(slot) < 0) fail(EINVAL, `mandatory attribute ${action.attrs[slot]!.name} is missing`);
+    const bundle = spare > 0 ? bundles[--spare]! : new Bundle();
+    copyIn(bundle, src, offset, numAttrs);
+    b = bundle.start(device, file, plan, memory, uattrsAddr);
+    parseAttrs(bundle, numAttrs, src.view, offset);
+    const given = bundle.given;
+    if ((given[0]! & plan.mandatoryLo) !== plan.mandatoryLo || (given[1]! & plan.mandatoryHi) !== plan.mandatoryHi) {
+      const action = plan.action;
+      for (const slot of action.mandatory) {
+        if (bundle.indexOf(slot) < 0) fail(EINVAL, `mandatory attribute ${action.attrs[slot]!.name} is missing`);
       }
     }
     return b;
@@ -145,39 +119,115 @@ export function begin(file: UverbsFile, request: number, arg: number): Bundle {
   }
 }
 
-/** copy_from_user of `count` 32-bit words at `offset` of `src` into the bundle: word by word, natively when aligned. */
-function copyIn(b: Bundle, src: Mapping, offset: number, count: number): void {
+/**
+ * copy_from_user of `numAttrs` attributes at `offset` of `src` into the bundle: natively
+ * when aligned, one attribute (four words) per step, which lets V8 check the two arrays
+ * once per attribute instead of once per word.
+ */
+function copyIn(b: Bundle, src: Mapping, offset: number, numAttrs: number): void {
   const from = src.words;
-  if (from && (offset & 3) === 0) {
+  if (from !== undefined && (offset & 3) === 0) {
     const to = b.words;
-    const base = offset >>> 2;
-    for (let k = 0; k < count; k++) to[k] = from[base + k]!;
+    for (let k = 0, f = offset >>> 2, end = 4 * numAttrs; k < end; k += 4, f += 4) {
+      const w0 = from[f]!;
+      const w1 = from[f + 1]!;
+      const w2 = from[f + 2]!;
+      const w3 = from[f + 3]!;
+      to[k] = w0;
+      to[k + 1] = w1;
+      to[k + 2] = w2;
+      to[k + 3] = w3;
+    }
   } else {
     const v = src.view;
     const u = b.uattrs;
-    for (let k = 0; k < 4 * count; k += 4) u.setUint32(k, v.getUint32(offset + k, true), true);
+    for (let k = 0; k < 16 * numAttrs; k += 4) u.setUint32(k, v.getUint32(offset + k, true), true);
   }
+}
+
+/**
+ * uverbs_set_attr for each attribute the user sent, in the user's order. The common
+ * cases are decided here in line: a known input or output of plain length rules with
+ * attr_data clear, and an idr or fd attribute whose object is there and free. Anything
+ * else, and every error, goes to processAttr, which checks in the kernel's order. The
+ * given-bitmap lives in locals meanwhile and is stored back into the bundle around
+ * processAttr and at the end. `user` at `userOffset` is the user's own attribute array,
+ * where a new object's handle is written.
+ */
+function parseAttrs(b: Bundle, numAttrs: number, user: DataView, userOffset: number): void {
+  const uattrs = b.uattrs;
+  const core = b.action.byId.core;
+  const driver = b.action.byId.driver;
+  const given = b.given;
+  const index = b.index;
+  let given0 = 0;
+  let given1 = 0;
+  for (let i = 0, at = 0; i < numAttrs; i++, at += 16) {
+    // lookup() in line, with the tables of both namespaces read once
+    const id = uattrs.getUint16(at, true); // attr_id
+    const ns = id >>> 12;
+    const s = ns === 0 ? core[id] : ns === 1 ? driver[id & 0xfff] : undefined;
+    if (s !== undefined) {
+      const slot = s.index;
+      const bit = 1 << slot; // in word slot >>> 5 of the bitmap (a shift counts mod 32)
+      if (((slot < 32 ? given0 : given1) & bit) === 0) {
+        const kind = s.kind;
+        if (kind <= 3) {
+          // PTR_IN, PTR_OUT, CONST_IN, FLAGS_IN: len within bounds (then zero_trailing has
+          // nothing to check), attr_data clear, and no kernel copy to make
+          const len = uattrs.getUint16(at + 2, true); // len
+          if (len >= s.minLen && len <= s.len && uattrs.getUint16(at + 6, true) === 0 && !(len > 8 && s.allocAndCopy)) {
+            if (slot < 32) given0 |= bit;
+            else given1 |= bit;
+            index[slot] = i;
+            continue;
+          }
+        } else if ((kind === 5 || kind === 6) && uattrs.getUint16(at + 2, true) === 0 && uattrs.getUint16(at + 6, true) === 0) {
+          // IDR, FD: len 0, attr_data clear, data the handle or fd
+          const lo = uattrs.getUint32(at + 8, true);
+          const hi = uattrs.getUint32(at + 12, true);
+          const u = kind === 5 ? quickIdr(b, s, lo, hi) : quickFd(b, s, lo, hi);
+          if (u !== undefined) {
+            if (slot < 32) given0 |= bit;
+            else given1 |= bit;
+            index[slot] = i;
+            b.uobjects[slot] = u;
+            b.hold(slot);
+            if (s.access === 2) { // NEW: put_user of the handle
+              user.setUint32(userOffset + at + 8, u.id, true);
+              user.setUint32(userOffset + at + 12, 0, true);
+            }
+            continue;
+          }
+        }
+      }
+    }
+    given[0] = given0;
+    given[1] = given1;
+    processAttr(b, i, user, userOffset);
+    given0 = given[0]!;
+    given1 = given[1]!;
+  }
+  given[0] = given0;
+  given[1] = given1;
 }
 
 /** Bundles of ended commands, for the next ones (a command holds one from begin() to end()). */
 const bundles: Bundle[] = [];
+/** How many of `bundles` are free: a stack that never shrinks (Array pop would give its store back, and push take a new one). */
+let spare = 0;
 const BUNDLES_KEPT = 64;
 
 function release(b: Bundle): void {
   b.clear();
-  if (bundles.length < BUNDLES_KEPT) bundles.push(b);
-}
-
-/** Slot of a destroy action's object attribute, or -1. */
-function destroySlot(action: ActionSpec): number {
-  return action.objectSlot >= 0 && action.attrs[action.objectSlot]!.access === Access.DESTROY ? action.objectSlot : -1;
+  if (spare < BUNDLES_KEPT) bundles[spare++] = b;
 }
 
 /** The handler (after the type's release hook, for a destroy action), then UHW_OUT's VALID_OUTPUT. */
 export async function invoke(b: Bundle): Promise<void> {
-  const action = b.action;
-  const handler = b.device.handler(action);
-  const slot = destroySlot(action);
+  const plan = b.plan;
+  const handler = plan.handler;
+  const slot = plan.destroySlot;
   if (slot >= 0) {
     const u = b.uobjects[slot]!;
     b.file.destroy(u); // the type's hook may refuse with EBUSY; then nothing changed
@@ -190,8 +240,8 @@ export async function invoke(b: Bundle): Promise<void> {
 
 /** UHW_OUT is marked written when the user gave it (the driver's response may be empty). */
 export function writeBackUdata(b: Bundle): void {
-  const uhwOut = lookup(b.action.byId, UVERBS_ATTR_UHW_OUT);
-  const i = uhwOut ? b.indexOf(uhwOut.index) : -1;
+  const slot = b.plan.uhwOutSlot;
+  const i = slot < 0 ? -1 : b.indexOf(slot);
   if (i >= 0) b.setOutput(i * ATTR_SIZE);
 }
 
@@ -273,7 +323,6 @@ function processAttr(b: Bundle, i: number, user: DataView, userOffset: number): 
     }
   }
   b.give(s.index, i);
-  if (s.mandatory) b.mandatoryGiven++;
 }
 
 function checkPtrLen(s: AttrSpec, p: PtrSpec, len: number): void {
@@ -318,28 +367,41 @@ function quickIdr(b: Bundle, s: AttrSpec, lo: number, hi: number): UObject | und
   const file = b.file;
   const device = b.device;
   if (device.removed) return undefined;
-  if (s.access === Access.NEW) {
-    if (file.context === undefined) return undefined;
-    const u = new UObject(device.type(s.objType)!, file);
+  const access = s.access;
+  const type = b.plan.objTypes[s.index];
+  if (access === 2) { // NEW
+    if (file.context === undefined || type === undefined) return undefined;
+    const u = new UObject(type, file);
     file.reserve(u);
     return u;
   }
   if (hi !== 0 || lo > 0x7fffffff) return undefined;
   const u = device.idr.get(lo);
-  if (u === undefined || u.file !== file || u.state !== UObjectState.LIVE || (s.objType !== ANY_OBJECT && u.type.id !== s.objType)) return undefined;
-  if (s.access === Access.READ ? u.usecnt < 0 : u.usecnt !== 0) return undefined;
-  tryLock(u, s.access);
-  return u;
+  // LIVE, and of the attribute's type unless it takes ANY_OBJECT
+  if (u === undefined || u.file !== file || u.state !== 1 || (type === undefined ? s.objType !== 0xffff : u.type !== type)) return undefined;
+  return quickLock(u, access);
 }
 
 /** getObject's common case for an fd attribute (read or write, not new), or undefined to leave it to getObject. */
 function quickFd(b: Bundle, s: AttrSpec, lo: number, hi: number): UObject | undefined {
   const file = b.file;
-  if (b.device.removed || s.access === Access.NEW || hi !== 0 || lo > 0x7fffffff) return undefined;
+  const access = s.access;
+  const type = b.plan.objTypes[s.index];
+  if (b.device.removed || access === 2 || type === undefined || hi !== 0 || lo > 0x7fffffff) return undefined; // not NEW
   const u = file.process.objectAt(lo);
-  if (u === undefined || u.file !== file || u.type.id !== s.objType || u.state !== UObjectState.LIVE) return undefined;
-  if (s.access === Access.READ ? u.usecnt < 0 : u.usecnt !== 0) return undefined;
-  tryLock(u, s.access);
+  if (u === undefined || u.file !== file || u.type !== type || u.state !== 1) return undefined; // LIVE
+  return quickLock(u, access);
+}
+
+/** tryLock's rule without its EBUSY: `u` locked for `access` (shared for read, else exclusive), or undefined when that conflicts. */
+function quickLock(u: UObject, access: number): UObject | undefined {
+  if (access === 0) { // READ
+    if (u.usecnt < 0) return undefined;
+    u.usecnt++;
+  } else {
+    if (u.usecnt !== 0) return undefined;
+    u.usecnt = -1;
+  }
   return u;
 }
 
@@ -380,17 +442,24 @@ function getObject(b: Bundle, s: AttrSpec, lo: number, hi: number): UObject {
 function finalize(b: Bundle, commit: boolean): void {
   const attrs = b.action.attrs;
   const held = b.held;
+  const uobjects = b.uobjects;
+  const arrays = b.arrays;
+  const file = b.file;
   for (let k = 0, n = b.nheld; k < n; k++) {
     const slot = held[k]!;
-    const s = attrs[slot]!;
-    const u = b.uobjects[slot];
-    if (u && u.state !== UObjectState.DESTROYED) {
-      if (s.access === Access.NEW) {
-        if (commit) b.file.commit(u);
-        else b.file.abort(u);
-      } else unlock(u, s.access);
+    const access = attrs[slot]!.access;
+    const u = uobjects[slot];
+    if (u !== undefined) {
+      uobjects[slot] = undefined;
+      if (u.state !== 3) { // not DESTROYED
+        if (access === 2) { // NEW
+          if (commit) file.commit(u);
+          else file.abort(u);
+        } else unlock(u, access);
+      }
     }
-    const arr = b.arrays?.[slot];
-    if (arr) for (const x of arr) unlock(x, s.access);
+    const arr = arrays === undefined ? undefined : arrays[slot];
+    if (arr !== undefined) for (const x of arr) unlock(x, access);
   }
+  b.nheld = 0;
 }

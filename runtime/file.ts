@@ -31,7 +31,7 @@ export class UverbsFile {
   }
 
   leave(): void {
-    if (--this.inflight === 0) {
+    if (--this.inflight === 0 && this.idleWaiters.length > 0) {
       const w = this.idleWaiters;
       this.idleWaiters = [];
       for (const f of w) f();
