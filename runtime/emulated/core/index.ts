@@ -30,7 +30,7 @@ import { releaseSrq, srqHandlers, type Srq } from './srq.js';
 import { CoreState, recordOf, type Base } from './state.js';
 import { releaseRwqIndTbl, releaseWq, wqHandlers, type RwqIndTbl, type Wq } from './wq.js';
 
-export { defaultCaps, resolveCaps, type CoreCaps, type PortCaps, type GidCaps } from './caps.js';
+export { defaultCaps, LinkLayer, Mtu, PortState, resolveCaps, type CoreCaps, type PortCaps, type GidCaps } from './caps.js';
 export { CoreState, coreState } from './state.js';
 export * from './records.js';
 export { pollCq, reqNotifyCq, type CqEntry } from './cq.js';
