@@ -104,6 +104,26 @@ describe('emulated core device: loopback data path', () => {
     ]);
   });
 
+  it('reaches device memory through a DM MR, addressed from 0', async () => {
+    const { r, a, cqA, ma } = await rcPair();
+    const dm = await r.s.call(core.encodeDmAlloc, { length: 256, alignment: 0 }, core.decodeDmAllocOut);
+    const reg = await r.s.call(core.encodeDmMrReg, {
+      pdHandle: r.pdHandle, dmHandle: dm.handle, offset: 64, length: 128,
+      accessFlags: ACC.IB_UVERBS_ACCESS_ZERO_BASED | ACC.IB_UVERBS_ACCESS_LOCAL_WRITE | ACC.IB_UVERBS_ACCESS_REMOTE_WRITE | ACC.IB_UVERBS_ACCESS_REMOTE_READ,
+    }, core.decodeDmMrRegOut);
+    ma.bytes.set(text('on the device'));
+    posted(send(r, a,
+      { wrId: 1n, opcode: OP.IB_UVERBS_WR_RDMA_WRITE, sendFlags: 0, sgList: [sge(ma, 0, 13)], rdma: { remoteAddr: 16n, rkey: reg.respRkey } },
+      { wrId: 2n, opcode: OP.IB_UVERBS_WR_RDMA_READ, sendFlags: SIGNALED, sgList: [sge(ma, 100, 13)], rdma: { remoteAddr: 16n, rkey: reg.respRkey } },
+      { wrId: 3n, opcode: OP.IB_UVERBS_WR_RDMA_WRITE, sendFlags: 0, sgList: [sge(ma, 0, 13)], rdma: { remoteAddr: 120n, rkey: reg.respRkey } },
+    ));
+    const start = r.s.record<{ start: number }>(dm.handle).start;
+    expect(r.state.dm!.bytes.subarray(start + 64 + 16, start + 64 + 29)).toEqual(text('on the device'));
+    expect(ma.bytes.subarray(100, 113)).toEqual(text('on the device'));
+    // 13 bytes at 120 run past the MR's 128.
+    expect(pollCq(cqA, 8).map((w) => [w.wrId, w.status, w.byteLen])).toEqual([[2n, WcStatus.SUCCESS, 13], [3n, WcStatus.REM_ACCESS_ERR, 0]]);
+  });
+
   it('sends INLINE data from the poster\'s memory without a key, up to the inline size', async () => {
     const r = await Rig.open();
     const cq = await r.cq();

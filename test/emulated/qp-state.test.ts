@@ -5,24 +5,15 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as core from '../../generated/core/index.js';
-import { EINVAL, ENODATA, EOPNOTSUPP, EPERM, UverbsError } from '../../runtime/errno.js';
+import { EINVAL, ENODATA, EOPNOTSUPP, EPERM } from '../../runtime/errno.js';
 import {
   defaultCaps, IbEvent, isModifyOk, modifyQp, Mtu, pollCq, postRecv, postSend, QpAttrMask as M, QpState, queryQp, SendFlags, WcStatus,
   type ModifyQpAttr, type Qp,
 } from '../../runtime/emulated/core/index.js';
 import { IB_LID, IB_PORT, posted, REMOTE_ALL, Rig, ROCE_PORT, sge } from './loopback-rig.js';
+import { errnoOf } from './helpers.js';
 
 const { IB_UVERBS_QP_TYPE: QPT, IB_UVERBS_WR_OPCODE: OP } = core;
-
-function errnoOf(f: () => void): number {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof UverbsError) return e.errno;
-    throw e;
-  }
-  return 0;
-}
 
 /** The modify fails with `errno` and leaves the QP as it was. */
 function refusedModify(r: Rig, qp: Qp, errno: number, mask: number, a: ModifyQpAttr): void {

@@ -12,7 +12,7 @@
  * data path's (datapath.ts).
  */
 import { IB_UVERBS_QP_CREATE_FLAGS, IB_UVERBS_QP_TYPE as QPT } from '../../../generated/core/enums.js';
-import type { IbUverbsQpDest, IbUverbsQpDestInit, IbUverbsQueryQpRespInit } from '../../../generated/core/structs.js';
+import type { IbUverbsModifyQp, IbUverbsQpDest, IbUverbsQpDestInit, IbUverbsQueryQpResp, IbUverbsQueryQpRespInit } from '../../../generated/core/structs.js';
 import { EINVAL, ENODATA, EOPNOTSUPP, EPERM, fail } from '../../errno.js';
 import { LinkLayer, Mtu } from './caps.js';
 import { enterState } from './datapath.js';
@@ -21,62 +21,26 @@ import type { Qp } from './qp.js';
 import type { CoreState } from './state.js';
 import { PRIVILEGED_QKEY_BIT, QP_ATTR_STANDARD_BITS, QpAttrMask as M, QpState as S, type QpStateId } from './verbs.js';
 
-/** The attributes a QP keeps (struct ib_qp_attr, as MODIFY_QP sets them and QUERY_QP reports them). */
-export interface QpAttr {
+/** The attributes a QP keeps (struct ib_qp_attr), named and typed as ib_uverbs_query_qp_resp reports them. */
+export type QpAttr = Pick<IbUverbsQueryQpResp,
+  | 'pathMtu' | 'pathMigState' | 'qkey' | 'rqPsn' | 'sqPsn' | 'destQpNum' | 'qpAccessFlags' | 'dest' | 'altDest' | 'pkeyIndex' | 'altPkeyIndex'
+  | 'maxRdAtomic' | 'maxDestRdAtomic' | 'minRnrTimer' | 'portNum' | 'timeout' | 'retryCnt' | 'rnrRetry' | 'altPortNum' | 'altTimeout'
+> & {
   qpState: QpStateId;
-  pathMtu: number;
-  pathMigState: number;
-  qkey: number;
-  rqPsn: number;
-  sqPsn: number;
-  destQpNum: number;
-  qpAccessFlags: number;
-  /** Primary path; its GRH fields are zero unless isGlobal. */
-  dest: IbUverbsQpDest;
-  altDest: IbUverbsQpDest;
-  pkeyIndex: number;
-  altPkeyIndex: number;
-  maxRdAtomic: number;
-  maxDestRdAtomic: number;
-  minRnrTimer: number;
-  /** The QP's port (IB_QP_PORT), 0 until RESET->INIT sets it. */
-  portNum: number;
-  timeout: number;
-  retryCnt: number;
-  rnrRetry: number;
-  altPortNum: number;
-  altTimeout: number;
+  /** EX_MODIFY_QP's rate limit (IB_QP_RATE_LIMIT). */
   rateLimit: number;
-}
+};
 
-/** What MODIFY_QP (or EX_MODIFY_QP) gives: the fields of ib_uverbs_modify_qp, each used when its mask bit is set. */
-export interface ModifyQpAttr {
-  readonly qpState?: number;
-  readonly curQpState?: number;
-  readonly pathMtu?: number;
-  readonly pathMigState?: number;
-  readonly qkey?: number;
-  readonly rqPsn?: number;
-  readonly sqPsn?: number;
-  readonly destQpNum?: number;
-  readonly qpAccessFlags?: number;
+/**
+ * What MODIFY_QP (or EX_MODIFY_QP) gives: the fields of ib_uverbs_modify_qp (a decoded
+ * request fits as it is), each used when its mask bit is set, and EX_MODIFY_QP's
+ * rate_limit.
+ */
+export type ModifyQpAttr = Partial<Omit<IbUverbsModifyQp, 'qpHandle' | 'attrMask' | 'reserved' | 'dest' | 'altDest'>> & {
   readonly dest?: IbUverbsQpDestInit;
   readonly altDest?: IbUverbsQpDestInit;
-  readonly pkeyIndex?: number;
-  readonly altPkeyIndex?: number;
-  readonly enSqdAsyncNotify?: number;
-  readonly maxRdAtomic?: number;
-  readonly maxDestRdAtomic?: number;
-  readonly minRnrTimer?: number;
-  readonly portNum?: number;
-  readonly timeout?: number;
-  readonly retryCnt?: number;
-  readonly rnrRetry?: number;
-  readonly altPortNum?: number;
-  readonly altTimeout?: number;
-  /** EX_MODIFY_QP's rate_limit (IB_QP_RATE_LIMIT). */
   readonly rateLimit?: number;
-}
+};
 
 function addressVector(d: IbUverbsQpDestInit = {}): IbUverbsQpDest {
   const global = (d.isGlobal ?? 0) !== 0;

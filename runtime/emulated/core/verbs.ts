@@ -43,9 +43,6 @@ export const QP_ATTR_STANDARD_BITS = (1 << 21) - 1;
 /** IB_QP_SET_QKEY: a Q_Key with this bit is a privileged (controlled) one. */
 export const PRIVILEGED_QKEY_BIT = 0x8000_0000;
 
-/** enum ib_mig_state. */
-export const MigState = { MIGRATED: 0, REARM: 1, ARMED: 2 } as const;
-
 /** enum ib_wc_status. */
 export const WcStatus = {
   SUCCESS: 0,
