@@ -13,6 +13,7 @@ import { Idr } from './idr.js';
 import type { UverbsFile } from './file.js';
 import type { UObject } from './uobject.js';
 import type { WriteBundle } from './write-bundle.js';
+import type { UserMemory } from './user-memory.js';
 
 /** Why an object is being released (the kernel's enum rdma_remove_reason). */
 export const RemoveReason = {
@@ -37,6 +38,12 @@ export type WriteHandler = (b: WriteBundle) => void | Promise<void>;
 export interface TypeOps {
   /** Releases `u.object`. With reason DESTROY it may throw UverbsError(EBUSY) to refuse. */
   release(u: UObject, reason: RemoveReasonId): void;
+  /**
+   * read(2) of an fd-type object (the file_operations' read): writes at most `count`
+   * bytes at `addr` of `memory` and returns how many, or throws UverbsError with the
+   * errno. A type without it answers EINVAL, as a file with no read operation does.
+   */
+  read?(u: UObject, memory: UserMemory, addr: number, count: number): number;
 }
 
 /** What a device implementation supplies: a handler per action, release hooks per object type. */

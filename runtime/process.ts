@@ -7,7 +7,7 @@
 import { dispatch } from './dispatch.js';
 import { dispatchWrite } from './write-dispatch.js';
 import { RemoveReason, type Device } from './device.js';
-import { EBADF, EIO, ENOTTY } from './errno.js';
+import { EBADF, EINVAL, EIO, ENOTTY, UverbsError } from './errno.js';
 import { UverbsFile } from './file.js';
 import { UObjectState, type UObject } from './uobject.js';
 import { UserMemory } from './user-memory.js';
@@ -58,6 +58,26 @@ export class Process {
     const f = this.fds.get(fd);
     if (!f || f.kind !== 'uverbs') return -EBADF;
     return dispatchWrite(f.file, addr, count);
+  }
+
+  /**
+   * read(fd, addr, count): bytes read into this process's memory at `addr`, or -errno:
+   * EBADF for an fd that is not open, EINVAL for a uverbs file or an object whose type
+   * has no read (TypeOps.read), and whatever the type's read answers. The emulation
+   * never blocks: event files answer EAGAIN when empty, as with O_NONBLOCK.
+   */
+  async read(fd: number, addr: number, count: number): Promise<number> {
+    const f = this.fds.get(fd);
+    if (!f || f.kind === 'reserved') return -EBADF;
+    if (f.kind === 'uverbs') return -EINVAL;
+    const ops = f.uobject.file.device.ops(f.uobject.type);
+    if (!ops.read) return -EINVAL;
+    try {
+      return ops.read(f.uobject, this.memory, addr, count);
+    } catch (e) {
+      if (e instanceof UverbsError) return -e.errno;
+      throw e;
+    }
   }
 
   /** close(fd): a uverbs file releases everything it owns; an object's fd releases the object. */

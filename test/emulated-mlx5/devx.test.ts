@@ -7,23 +7,13 @@ import { describe, expect, it } from 'vitest';
 import * as mlx5 from '../../generated/mlx5/index.js';
 import { EAGAIN, EBADF, EBUSY, EFAULT, EINVAL, EIO, ENOENT, ENOSPC } from '../../runtime/errno.js';
 import { UserPtr } from '../../runtime/ioctl-buffer.js';
-import { UverbsError } from '../../runtime/errno.js';
 import {
   Mailbox, MAX_ASYNC_BYTES, Mlx5Event, Op, type Mlx5Cq, raiseDevxEvent, readAsyncCmd, readDevxEvent, type DevxAsyncCmdFd, type DevxEventChannel, type DevxObj, type DevxUmem,
 } from '../../runtime/emulated/mlx5/index.js';
 import { byNumber, createCq, createQp, DEVX_REQUEST, Mlx5Session, prm } from './helpers.js';
+import { errnoOf } from '../emulated/helpers.js';
 
 const VIRTQ = 0x000d;
-
-function errnoOf(f: () => unknown): number {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof UverbsError) return e.errno;
-    throw e;
-  }
-  return 0;
-}
 
 async function devxCq(s: Mlx5Session, logSize = 6): Promise<{ handle: number; cqn: number; ring: number; dbr: number }> {
   const ring = await s.umem(8192);

@@ -8,7 +8,7 @@ import { expect } from 'vitest';
 import { decodeGetContextOut, encodeGetContext, UVERBS_OBJECT, type UverbsObjectName } from '../../generated/core/index.js';
 import type { Device } from '../../runtime/device.js';
 import { lastInternalError } from '../../runtime/dispatch.js';
-import { EIO, errnoName } from '../../runtime/errno.js';
+import { EIO, errnoName, UverbsError } from '../../runtime/errno.js';
 import type { UverbsFile } from '../../runtime/file.js';
 import { IoctlBuffer } from '../../runtime/ioctl-buffer.js';
 import { Process } from '../../runtime/process.js';
@@ -117,4 +117,15 @@ export function allCoreActions(device: Device): string[] {
     for (const a of t.actions.core) if (a) out.push(`${t.name}.${a.name}`);
   }
   return out.sort();
+}
+
+/** The errno `f` ends with (a UverbsError), or 0 when it returns. */
+export function errnoOf(f: () => unknown): number {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof UverbsError) return e.errno;
+    throw e;
+  }
+  return 0;
 }

@@ -129,6 +129,10 @@ export interface CoreCaps {
   readonly qpTypes: readonly number[];
   /** The first QP number handed out (0 and 1 are the special QPs). */
   readonly firstQpn: number;
+  /** RDMA reads and atomics a QP may have outstanding as responder (max_qp_rd_atom: the limit of max_dest_rd_atomic). */
+  readonly maxQpRdAtom: number;
+  /** RDMA reads and atomics a QP may have outstanding as initiator (max_qp_init_rd_atom: the limit of max_rd_atomic). */
+  readonly maxQpInitRdAtom: number;
 
   readonly maxSrq: number;
   /** Largest SRQ, in work requests (a power of two minus one). */
@@ -194,6 +198,8 @@ export function defaultCaps(): CoreCaps {
     maxInlineData: 512,
     qpTypes: [QPT.IB_UVERBS_QPT_RC, QPT.IB_UVERBS_QPT_UC, QPT.IB_UVERBS_QPT_UD, QPT.IB_UVERBS_QPT_RAW_PACKET, QPT.IB_UVERBS_QPT_XRC_INI, QPT.IB_UVERBS_QPT_XRC_TGT],
     firstQpn: 0x100,
+    maxQpRdAtom: 16,
+    maxQpInitRdAtom: 16,
 
     maxSrq: 1 << 23,
     maxSrqWr: (1 << 15) - 1,

@@ -2,23 +2,34 @@
  * CQ and COMP_CHANNEL. A CQ's size follows mlx5: the requested count plus one, rounded
  * up to a power of two, minus one (one slot always stays empty), and above the device's
  * maximum the request is refused.
+ *
+ * The completion side of the data path is here too: a CQ holds the work completions
+ * the data path (datapath.ts) adds, POLL_CQ takes them (pollCq), REQ_NOTIFY_CQ arms the
+ * CQ (reqNotifyCq) so that its next completion queues one event on its completion
+ * channel, which read() returns as ib_uverbs_comp_event_desc.
  */
-import { IB_UVERBS_EX_CREATE_CQ_FLAGS_MASK } from '../../../generated/core/enums.js';
+import { IB_UVERBS_EX_CREATE_CQ_FLAGS, IB_UVERBS_EX_CREATE_CQ_FLAGS_MASK } from '../../../generated/core/enums.js';
 import { UVERBS_ATTRS_CQ_CREATE, UVERBS_ATTRS_CQ_DESTROY } from '../../../generated/core/ids.js';
-import { encodeIbUverbsDestroyCqResp, IB_UVERBS_DESTROY_CQ_RESP_SIZE } from '../../../generated/core/structs.js';
+import {
+  encodeIbUverbsCompEventDesc, encodeIbUverbsDestroyCqResp, IB_UVERBS_COMP_EVENT_DESC_SIZE, IB_UVERBS_DESTROY_CQ_RESP_SIZE, type IbUverbsWc,
+} from '../../../generated/core/structs.js';
 import type { Bundle } from '../../bundle.js';
 import type { RemoveReasonId } from '../../device.js';
 import { EINVAL, ENOENT, EOPNOTSUPP, fail } from '../../errno.js';
-import { eventFileFor, type AsyncEvent } from './async-event.js';
+import type { UObject } from '../../uobject.js';
+import type { UserMemory } from '../../user-memory.js';
+import { dropAsyncEvents, eventFileFor, raiseAsyncEvent, type AsyncEvent } from './async-event.js';
 import { roundupPow2 } from './caps.js';
 import { contextOf, type Context } from './context.js';
-import { coreState, optionalRecord, recordOf, refuseIfUsed, type Base, type CoreState } from './state.js';
+import { readOneEvent } from './event-file.js';
+import { coreState, optionalRecord, recordOf, refuseIfUsed, removeAll, type Base, type CoreState } from './state.js';
 import { bufferDesc, dmabufRange, pinUserMemory, type UserBuffer } from './umem.js';
+import { CqNotify, IbEvent, WcStatus, type CqNotifyId } from './verbs.js';
 
 export interface CompChannel extends Base<'COMP_CHANNEL'> {
-  /** Completion events queued for read(): the user_handle of each CQ that fired. */
-  readonly events: bigint[];
-  /** Closed (or its device gone): readers are woken and see end of file. */
+  /** Completion events queued for read(): the CQ that fired, oldest first. */
+  readonly events: Cq[];
+  /** Closed (or its device gone): nothing more is queued, read() answers EIO. */
   closed: boolean;
 }
 
@@ -26,8 +37,18 @@ export function newCompChannel(s: CoreState): CompChannel {
   return s.born<CompChannel>({ type: 'COMP_CHANNEL', usecnt: 0, released: false, events: [], closed: false });
 }
 
+/** ib_uverbs_free_event_queue: the channel takes no more events and drops those queued. */
 export function releaseCompChannel(_s: CoreState, r: CompChannel): void {
   r.closed = true;
+  r.events.length = 0;
+}
+
+/** read(2) of a completion channel: one ib_uverbs_comp_event_desc (the CQ's user_handle) per call. */
+export function readCompEvent(u: UObject, memory: UserMemory, addr: number, count: number): number {
+  const ch = recordOf<CompChannel>(u, 'COMP_CHANNEL');
+  return readOneEvent(ch, IB_UVERBS_COMP_EVENT_DESC_SIZE, memory, addr, count, (v, o, cq) => encodeIbUverbsCompEventDesc(v, o, { cqHandle: cq.userHandle }), (cq) => {
+    cq.compEventsReported++;
+  });
 }
 
 export interface CqParams {
@@ -51,8 +72,25 @@ export interface Cq extends Base<'CQ'> {
   readonly channel: CompChannel | undefined;
   readonly eventFile: AsyncEvent | undefined;
   readonly buffer: UserBuffer | undefined;
+  /** Completion events of this CQ read from its channel (destroy reports it). */
   compEventsReported: number;
+  /** Async events about this CQ read from its event file. */
   asyncEventsReported: number;
+  /** Completions not yet polled, oldest first; at most `cqe`. */
+  readonly entries: CqEntry[];
+  /** What REQ_NOTIFY_CQ armed: the next completion that matches queues one event on the channel and disarms. */
+  notify: CqNotifyId;
+  /** Set when a completion found the CQ full: the CQ is in error and every later completion is lost. */
+  overrun: boolean;
+}
+
+/** A completion in a CQ: the work completion POLL_CQ returns, and what polling it gives back. */
+export interface CqEntry {
+  readonly wc: IbUverbsWc;
+  /** A received message that asked for a solicited event (its sender's SOLICITED flag). */
+  readonly solicited: boolean;
+  /** Gives the work queue slot of the completed request back (once polled, as a device's driver frees it). */
+  readonly reclaim: (() => void) | undefined;
 }
 
 /** The CQE count the device grants for a request of `cqe` (mlx5: roundup_pow_of_two(cqe + 1) - 1). */
@@ -83,12 +121,64 @@ export function newCq(s: CoreState, ctx: Context, p: CqParams): Cq {
     buffer: p.buffer,
     compEventsReported: 0,
     asyncEventsReported: 0,
+    entries: [],
+    notify: CqNotify.NONE,
+    overrun: false,
   });
 }
 
 export function releaseCq(s: CoreState, r: Cq, reason: RemoveReasonId): void {
   refuseIfUsed(r, reason, 'QPs, SRQs or WQs');
+  // ib_uverbs_release_ucq: the CQ's events not yet read leave the channel and the event file.
+  if (r.channel) removeAll(r.channel.events, (cq) => cq === r);
+  dropAsyncEvents(r.eventFile, r);
   s.cqns.free(r.cqn);
+}
+
+/**
+ * A completion arrives at `cq`. A full CQ overruns: the completion is lost, the CQ is
+ * in error from then on and its event file gets IB_EVENT_CQ_ERR; with IGNORE_OVERRUN
+ * the device writes over the oldest completion instead. Then an armed CQ fires: the
+ * next completion (NEXT_COMP), or a solicited or failed one (SOLICITED), queues one
+ * event on the CQ's channel and disarms the CQ.
+ */
+export function addCompletion(cq: Cq, e: CqEntry): void {
+  if (cq.overrun) return;
+  if (cq.entries.length >= cq.cqe) {
+    if ((cq.flags & IB_UVERBS_EX_CREATE_CQ_FLAGS.IB_UVERBS_CQ_FLAGS_IGNORE_OVERRUN) === 0) {
+      cq.overrun = true;
+      raiseAsyncEvent(cq.eventFile, { element: cq.userHandle, eventType: IbEvent.CQ_ERR, about: cq, reported: () => cq.asyncEventsReported++ });
+      return;
+    }
+    cq.entries.shift();
+  }
+  cq.entries.push(e);
+  const fires = cq.notify === CqNotify.NEXT_COMP || (cq.notify === CqNotify.SOLICITED && (e.solicited || e.wc.status !== WcStatus.SUCCESS));
+  if (!fires) return;
+  cq.notify = CqNotify.NONE;
+  if (cq.channel && !cq.channel.closed) cq.channel.events.push(cq);
+}
+
+/** POLL_CQ: up to `ne` completions, oldest first, taken out of the CQ (their work queue slots come back). */
+export function pollCq(cq: Cq, ne: number): IbUverbsWc[] {
+  const taken = cq.entries.splice(0, Math.min(ne, cq.entries.length));
+  for (const e of taken) e.reclaim?.();
+  return taken.map((e) => e.wc);
+}
+
+/**
+ * REQ_NOTIFY_CQ: arms the CQ for its next completion, or with `solicitedOnly` for the
+ * next solicited or failed one. A CQ armed for the next completion stays so (mlx5's
+ * rule: a solicited-only request does not narrow it). Completions already in the CQ do
+ * not fire.
+ */
+export function reqNotifyCq(cq: Cq, solicitedOnly: boolean): void {
+  if (cq.notify !== CqNotify.NEXT_COMP) cq.notify = solicitedOnly ? CqNotify.SOLICITED : CqNotify.NEXT_COMP;
+}
+
+/** Drops the completions of QP `qpn` still in `cq` (a QP reset or destroyed: the driver cleans its CQs). */
+export function cleanCq(cq: Cq | undefined, qpn: number): void {
+  if (cq) removeAll(cq.entries, (e) => e.wc.qpNum === qpn);
 }
 
 /** The CQ buffer attributes, in the kernel's order of checks. */

@@ -1,18 +1,22 @@
 /**
  * The emulated core device: every action of the core ABI and a release hook for every
  * object type, over one CoreState (Device.state). See caps.ts for what the device is,
- * records.ts for the objects it keeps.
+ * records.ts for the objects it keeps. The model the write() commands call: qp-state.ts
+ * (MODIFY_QP, QUERY_QP), datapath.ts (POST_SEND, POST_RECV, POST_SRQ_RECV) over the
+ * loopback wire (loopback.ts), cq.ts (POLL_CQ, REQ_NOTIFY_CQ, completion channels),
+ * mcast.ts (ATTACH_MCAST, DETACH_MCAST); completion channels and async event files
+ * answer read() (TypeOps.read).
  *
  *   const device = createCoreDevice({ numCompVectors: 4 });
  *   const fd = process.open(device);
  */
 import { uapi, type HandlerName, type ObjectTypeName } from '../../../generated/core/uapi.js';
 import { Device, type Handler, type RemoveReasonId, type TypeOps } from '../../device.js';
-import { asyncEventHandlers, releaseAsyncEvent, type AsyncEvent } from './async-event.js';
+import { asyncEventHandlers, readAsyncEvent, releaseAsyncEvent, type AsyncEvent } from './async-event.js';
 import { resolveCaps, type CoreCaps } from './caps.js';
 import { compCntrHandlers, releaseCompCntr, type CompCntr } from './comp-cntr.js';
 import { contextHandlers } from './context.js';
-import { cqHandlers, releaseCompChannel, releaseCq, type CompChannel, type Cq } from './cq.js';
+import { cqHandlers, readCompEvent, releaseCompChannel, releaseCq, type CompChannel, type Cq } from './cq.js';
 import { dmHandlers, releaseDm, type Dm } from './dm.js';
 import { dmabufHandlers, releaseDmabuf, type Dmabuf } from './dmabuf.js';
 import { dmahHandlers, releaseDmah, type Dmah } from './dmah.js';
@@ -26,9 +30,16 @@ import { releaseSrq, srqHandlers, type Srq } from './srq.js';
 import { CoreState, recordOf, type Base } from './state.js';
 import { releaseRwqIndTbl, releaseWq, wqHandlers, type RwqIndTbl, type Wq } from './wq.js';
 
-export { defaultCaps, resolveCaps, type CoreCaps, type PortCaps, type GidCaps } from './caps.js';
+export { defaultCaps, LinkLayer, Mtu, PortState, resolveCaps, type CoreCaps, type PortCaps, type GidCaps } from './caps.js';
 export { CoreState, coreState } from './state.js';
 export * from './records.js';
+export { pollCq, reqNotifyCq, type CqEntry } from './cq.js';
+export { postRecv, postSend, postSrqRecv, type PostResult } from './datapath.js';
+export { MULTICAST_QPN } from './loopback.js';
+export { attachMcast, detachMcast } from './mcast.js';
+export { isModifyOk, modifyQp, queryQp, type ModifyQpAttr, type QpAttr } from './qp-state.js';
+export * from './verbs.js';
+export type { AtomicTarget, RdmaTarget, RecvWr, SendWr, Sge, UdTarget } from './wr.js';
 
 /**
  * A destroy action with nothing to report: the runtime ran the type's release hook
@@ -97,7 +108,7 @@ export function coreOps(state: CoreState): { handlers: Record<HandlerName, Handl
 
   const types: Record<ObjectTypeName, TypeOps> = {
     PD: hook<Pd>('PD', releasePd),
-    COMP_CHANNEL: hook<CompChannel>('COMP_CHANNEL', releaseCompChannel),
+    COMP_CHANNEL: { ...hook<CompChannel>('COMP_CHANNEL', releaseCompChannel), read: readCompEvent },
     CQ: hook<Cq>('CQ', releaseCq),
     QP: hook<Qp>('QP', releaseQp),
     SRQ: hook<Srq>('SRQ', releaseSrq),
@@ -111,7 +122,7 @@ export function coreOps(state: CoreState): { handlers: Record<HandlerName, Handl
     FLOW_ACTION: hook<FlowAction>('FLOW_ACTION', releaseFlowAction),
     DM: hook<Dm>('DM', releaseDm),
     COUNTERS: hook<Counters>('COUNTERS', releaseCounters),
-    ASYNC_EVENT: hook<AsyncEvent>('ASYNC_EVENT', releaseAsyncEvent),
+    ASYNC_EVENT: { ...hook<AsyncEvent>('ASYNC_EVENT', releaseAsyncEvent), read: readAsyncEvent },
     DMAH: hook<Dmah>('DMAH', releaseDmah),
     DMABUF: hook<Dmabuf>('DMABUF', releaseDmabuf),
     COMP_CNTR: hook<CompCntr>('COMP_CNTR', releaseCompCntr),

@@ -12,15 +12,21 @@ import {
 import { decodeIbUverbsSge, IB_UVERBS_SGE_SIZE } from '../../../generated/core/structs.js';
 import type { Bundle } from '../../bundle.js';
 import { EFAULT, EINVAL, ENOENT, EOPNOTSUPP, fail } from '../../errno.js';
+import type { Process } from '../../process.js';
+import type { UserMemory } from '../../user-memory.js';
 import type { Dm } from './dm.js';
 import type { Dmah } from './dmah.js';
 import type { Pd } from './pd.js';
 import { coreState, drop, hold, optionalRecord, recordOf, type Base, type CoreState } from './state.js';
 import { dmabufRange, pinUserMemory, type UserBuffer } from './umem.js';
 
-/** Where an MR's bytes are. ODP registrations pin nothing: pages are faulted in on use or by ADVISE_MR. */
+/**
+ * Where an MR's bytes are: a range of a process's address space (`memory`), a dma-buf
+ * or device memory. ODP registrations pin nothing: pages are faulted in on use or by
+ * ADVISE_MR.
+ */
 export type MrSource =
-  | { readonly kind: 'va'; readonly addr: bigint; readonly pinned: UserBuffer | undefined }
+  | { readonly kind: 'va'; readonly addr: bigint; readonly pinned: UserBuffer | undefined; readonly memory: UserMemory }
   | { readonly kind: 'dmabuf'; readonly buffer: UserBuffer }
   | { readonly kind: 'dm'; readonly dm: Dm; readonly offset: bigint };
 
@@ -89,6 +95,40 @@ export function releaseMr(s: CoreState, r: Mr): void {
   s.freeKey(r.lkey);
 }
 
+/**
+ * The source of a registration of `length` bytes at `addr` of process `p`: pinned
+ * (ib_umem_get: every byte mapped, EFAULT otherwise) unless the access asks for
+ * on-demand paging.
+ */
+export function vaSource(p: Process, addr: bigint, length: bigint, access: number): MrSource {
+  const odp = (access & ACC.IB_UVERBS_ACCESS_ON_DEMAND) !== 0;
+  return { kind: 'va', addr, pinned: odp ? undefined : pinUserMemory(p, addr, length, 'MR'), memory: p.memory };
+}
+
+/**
+ * The bytes of `mr` at iova `addr`, `len` of them, as the device reaches them: the
+ * mapping of the process's memory or the device memory holding them. Undefined when
+ * the MR does not cover the range, when its pages are not mapped now (an unpinned ODP
+ * range, or memory unmapped since), or when the device cannot reach them (a dma-buf of
+ * another device's memory).
+ */
+export function mrBytes(s: CoreState, mr: Mr, addr: bigint, len: number): { bytes: Uint8Array; offset: number } | undefined {
+  if (addr < mr.iova || addr + BigInt(len) > mr.iova + mr.length) return undefined;
+  const at = addr - mr.iova;
+  switch (mr.source.kind) {
+    case 'va': {
+      const va = mr.source.addr + at;
+      if (va + BigInt(len) > BigInt(Number.MAX_SAFE_INTEGER)) return undefined;
+      const m = mr.source.memory.find(Number(va), len);
+      return m ? { bytes: m.bytes, offset: Number(va) - m.addr } : undefined;
+    }
+    case 'dm':
+      return s.dm ? { bytes: s.dm.bytes, offset: mr.source.dm.start + Number(mr.source.offset + at) } : undefined;
+    case 'dmabuf':
+      return undefined;
+  }
+}
+
 function samePageOffset(s: CoreState, a: bigint, b: bigint): boolean {
   const mask = BigInt(s.caps.pageSize - 1);
   return (a & mask) === (b & mask);
@@ -123,12 +163,7 @@ export const mrHandlers = {
     const access = Number(b.flags(A.access_flags, allowed));
     checkMrAccess(s, access);
     const p = b.file.process;
-    let source: MrSource;
-    if (fd !== undefined) source = { kind: 'dmabuf', buffer: dmabufRange(p, fd, fdOffset!, length, 'MR') };
-    else {
-      const odp = (access & ACC.IB_UVERBS_ACCESS_ON_DEMAND) !== 0;
-      source = { kind: 'va', addr: addr!, pinned: odp ? undefined : pinUserMemory(p, addr!, length, 'MR') };
-    }
+    const source: MrSource = fd !== undefined ? { kind: 'dmabuf', buffer: dmabufRange(p, fd, fdOffset!, length, 'MR') } : vaSource(p, addr!, length, access);
     const mr = newMr(s, { pd, source, iova, length, access, dmah });
     b.uobject(A.handle).object = mr;
     outputKeys(b, mr, A.resp_lkey, A.resp_rkey);

@@ -15,16 +15,19 @@ import {
 import type { Bundle } from '../../bundle.js';
 import { RemoveReason, type RemoveReasonId } from '../../device.js';
 import { EBUSY, EINVAL, EOPNOTSUPP, EPERM, fail } from '../../errno.js';
-import { eventFileFor, type AsyncEvent } from './async-event.js';
+import { dropAsyncEvents, eventFileFor, type AsyncEvent } from './async-event.js';
 import { roundupPow2 } from './caps.js';
 import type { CompCntr } from './comp-cntr.js';
 import { contextOf } from './context.js';
 import type { Cq } from './cq.js';
+import { resetQp } from './datapath.js';
 import type { Pd, Xrcd } from './pd.js';
+import { initialQpAttr, type QpAttr } from './qp-state.js';
 import type { Srq } from './srq.js';
 import { coreState, drop, hold, neededRecord, optionalRecord, recordOf, type Base, type CoreState } from './state.js';
 import { bufferDesc, type UserBuffer } from './umem.js';
 import type { RwqIndTbl } from './wq.js';
+import { newWorkQueue, type RecvWr, type SendWqe, type WorkQueue } from './wr.js';
 
 /** Bytes of a send WQE before its data: control segment plus the type's address segments. */
 const SEND_HEADER = new Map<number, number>([
@@ -82,9 +85,15 @@ export interface Qp extends Base<'QP'> {
   readonly buffers: QpBuffers;
   /** Completion counters counting this QP's completions, by the operations given at attach. */
   readonly compCntrs: { readonly cntr: CompCntr; readonly ops: number }[];
-  /** Multicast groups attached through write() (ATTACH_MCAST); destroy waits for them to go. */
+  /** Multicast groups attached through write() (ATTACH_MCAST), by mcastKey; destroy waits for them to go. */
   readonly mcast: Set<string>;
   eventsReported: number;
+  /** State and attributes (MODIFY_QP, QUERY_QP). */
+  attr: QpAttr;
+  /** Send queue: sends posted and not yet given back (see wr.ts). */
+  readonly sq: WorkQueue<SendWqe>;
+  /** Receive queue (unused with an SRQ). */
+  readonly rq: WorkQueue<RecvWr>;
 }
 
 /** What the device grants for `req` on a QP of `qpType`; EINVAL beyond its limits. */
@@ -137,8 +146,12 @@ export function newQp(s: CoreState, p: QpParams): Qp {
     compCntrs: [],
     mcast: new Set(),
     eventsReported: 0,
+    attr: initialQpAttr(),
+    sq: newWorkQueue(),
+    rq: newWorkQueue(),
   });
   for (const r of [qp.pd, qp.xrcd, qp.sendCq, qp.recvCq, qp.srq, qp.indTbl]) hold(r);
+  s.qps.set(qp.qpn, qp);
   return qp;
 }
 
@@ -149,6 +162,9 @@ export function releaseQp(s: CoreState, r: Qp, reason: RemoveReasonId): void {
   }
   // Close and removal detach multicast themselves: the attachments are not objects anything else releases.
   r.mcast.clear();
+  resetQp(s, r);
+  dropAsyncEvents(r.eventFile, r);
+  s.qps.delete(r.qpn);
   for (const x of [r.pd, r.xrcd, r.sendCq, r.recvCq, r.srq, r.indTbl]) drop(x);
   for (const a of r.compCntrs) drop(a.cntr);
   s.qpns.free(r.qpn);

@@ -8,7 +8,7 @@
  * Constructors check what the device checks and take their references; a record made
  * and never handed to the runtime is simply never released.
  */
-export { newAsyncEvent, type AsyncEvent } from './async-event.js';
+export { newAsyncEvent, type AsyncEvent, type AsyncEventEntry } from './async-event.js';
 export { newCompCntr, type CompCntr } from './comp-cntr.js';
 export { newContext, type Context, type MmapEntry } from './context.js';
 export { grantedCqe, newCompChannel, newCq, type CompChannel, type Cq, type CqParams } from './cq.js';
@@ -17,7 +17,7 @@ export { newDmabuf, type Dmabuf } from './dmabuf.js';
 export { newDmah, type Dmah, type DmahParams, type TphMemType } from './dmah.js';
 export { newCounters, newFlow, type CounterKind, type Counters, type Flow, type FlowParams } from './flow.js';
 export { type EspEncap, type EspReplay, type EspSa, type FlowAction } from './flow-action.js';
-export { checkMrAccess, newMr, type Mr, type MrParams, type MrSource } from './mr.js';
+export { checkMrAccess, mrBytes, newMr, vaSource, type Mr, type MrParams, type MrSource } from './mr.js';
 export { newAh, newMw, newPd, newXrcd, type Ah, type AhAttr, type Grh, type Mw, type Pd, type Xrcd } from './pd.js';
 export { grantQpCap, newQp, type Qp, type QpBuffers, type QpParams } from './qp.js';
 export { grantSrq, newSrq, type Srq, type SrqParams } from './srq.js';

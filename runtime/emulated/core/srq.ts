@@ -10,12 +10,13 @@ import { encodeIbUverbsDestroySrqResp, IB_UVERBS_DESTROY_SRQ_RESP_SIZE } from '.
 import type { Bundle } from '../../bundle.js';
 import type { RemoveReasonId } from '../../device.js';
 import { EINVAL, ENOENT, EOPNOTSUPP, fail } from '../../errno.js';
-import { eventFileFor, type AsyncEvent } from './async-event.js';
+import { dropAsyncEvents, eventFileFor, type AsyncEvent } from './async-event.js';
 import { roundupPow2 } from './caps.js';
 import { contextOf } from './context.js';
 import type { Cq } from './cq.js';
 import type { Pd, Xrcd } from './pd.js';
 import { coreState, drop, hold, neededRecord, recordOf, refuseIfUsed, type Base, type CoreState } from './state.js';
+import { newWorkQueue, type RecvWr, type WorkQueue } from './wr.js';
 
 const NEXT_SEG = 16;
 const DATA_SEG = 16;
@@ -48,6 +49,8 @@ export interface Srq extends Base<'SRQ'> {
   readonly userHandle: bigint;
   readonly eventFile: AsyncEvent | undefined;
   eventsReported: number;
+  /** Receives posted (POST_SRQ_RECV) for the QPs sharing the SRQ. */
+  readonly rq: WorkQueue<RecvWr>;
 }
 
 /** The depth and scatter entries granted for a request. */
@@ -82,6 +85,7 @@ export function newSrq(s: CoreState, p: SrqParams): Srq {
     userHandle: p.userHandle ?? 0n,
     eventFile: p.eventFile,
     eventsReported: 0,
+    rq: newWorkQueue(),
   });
   for (const r of [srq.pd, srq.cq, srq.xrcd]) hold(r);
   return srq;
@@ -90,6 +94,7 @@ export function newSrq(s: CoreState, p: SrqParams): Srq {
 export function releaseSrq(s: CoreState, r: Srq, reason: RemoveReasonId): void {
   refuseIfUsed(r, reason, 'QPs');
   for (const x of [r.pd, r.cq, r.xrcd]) drop(x);
+  dropAsyncEvents(r.eventFile, r);
   s.srqns.free(r.srqn);
 }
 

@@ -14,6 +14,7 @@ import type { Bundle } from '../../bundle.js';
 import type { Process } from '../../process.js';
 import type { UObject } from '../../uobject.js';
 import type { CoreCaps } from './caps.js';
+import type { Qp } from './qp.js';
 
 /**
  * What every record of the emulated device has. T is a core object type name by default;
@@ -76,11 +77,18 @@ export class NumberSpace {
 export class DeviceMemory {
   /** Allocated ranges, sorted by offset. */
   private readonly ranges: { offset: number; size: number }[] = [];
+  private store: Uint8Array | undefined = undefined;
 
   constructor(
     readonly size: number,
     readonly granule: number,
   ) {}
+
+  /** The memory's bytes, for the data path (made on first use: most devices never move data through it). */
+  get bytes(): Uint8Array {
+    this.store ??= new Uint8Array(this.size);
+    return this.store;
+  }
 
   /** The offset of `size` bytes (whole granules) aligned to `align`; ENOMEM when no hole fits. */
   alloc(size: number, align: number): number {
@@ -122,6 +130,10 @@ export class CoreState {
   /** Live MRs and MWs by their key (lkey = rkey on this device). */
   readonly keys = new Map<number, Base<'MR'> | Base<'MW'>>();
   readonly dm: DeviceMemory | undefined;
+  /** Live QPs by number: where the data path delivers what a QP sends. */
+  readonly qps = new Map<number, Qp>();
+  /** QPs whose next send waits for the peer to post a receive (RC with rnr_retry 7, which retries forever). */
+  readonly rnrWaiting = new Set<Qp>();
   /** How many objects of each type the device holds now (the kernel's restrack counts). */
   private readonly live = new Map<string, number>();
   /** Called after every release, for tests that count releases. */
@@ -234,4 +246,11 @@ export function drop(r: Base<string> | undefined): void {
 /** ib_destroy_usecnt: a destroy of an object still in use answers EBUSY; close and removal go on. */
 export function refuseIfUsed(r: Base<string>, reason: RemoveReasonId, users: string): void {
   if (reason === RemoveReason.DESTROY && r.usecnt > 0) fail(EBUSY, `${r.type} is still used by ${r.usecnt} ${users}`);
+}
+
+/** Removes, in place and keeping the order of the rest, the items of `list` that `drop` selects. */
+export function removeAll<T>(list: T[], drop: (x: T) => boolean): void {
+  let k = 0;
+  for (const x of list) if (!drop(x)) list[k++] = x;
+  list.length = k;
 }

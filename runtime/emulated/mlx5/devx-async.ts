@@ -1,9 +1,9 @@
 /**
  * The DEVX files: the async command fd (answers of DEVX_OBJ_ASYNC_QUERY queue on it) and
- * the event channel (events subscribed with DEVX_SUBSCRIBE_EVENT queue on it). The
- * emulated process has no read(), so their read side is the functions readAsyncCmd and
- * readDevxEvent here, answering what read() would; raiseDevxEvent is the device side,
- * for whatever plays the device's events (a test, a later datapath).
+ * the event channel (events subscribed with DEVX_SUBSCRIBE_EVENT queue on it). Their
+ * read side is readAsyncCmd and readDevxEvent here, which the types' read (Process.read
+ * of their fds) copies out; raiseDevxEvent is the device side, for whatever plays the
+ * device's events (a test, a later datapath).
  */
 import { UVERBS_ATTRS_DEVX_ASYNC_CMD_FD_ALLOC, UVERBS_ATTRS_DEVX_ASYNC_EVENT_FD_ALLOC } from '../../../generated/mlx5/ids.js';
 import { MLX5_IB_UAPI_DEVX_CREATE_EVENT_CHANNEL_FLAGS as CH_FLAGS, MLX5_IB_UAPI_DEVX_CREATE_EVENT_CHANNEL_FLAGS_MASK } from '../../../generated/mlx5/enums.js';

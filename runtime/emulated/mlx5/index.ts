@@ -11,11 +11,14 @@
 import { uapi, type HandlerName, type ObjectTypeName } from '../../../generated/mlx5/uapi.js';
 import { Device, type Handler, type TypeOps } from '../../device.js';
 import { coreOps, releasedByHook, releaseHook } from '../core/index.js';
+import { recordOf, type Base } from '../core/state.js';
 import { resolveMlx5Caps, type Mlx5Caps } from './caps.js';
 import { mlx5ContextHandlers } from './context.js';
 import { deviceHandlers } from './device.js';
 import { devxHandlers } from './devx.js';
-import { devxAsyncHandlers, releaseDevxAsyncCmdFd, releaseDevxEventChannel, type DevxAsyncCmdFd, type DevxEventChannel } from './devx-async.js';
+import {
+  devxAsyncHandlers, readAsyncCmd, readDevxEvent, releaseDevxAsyncCmdFd, releaseDevxEventChannel, type DevxAsyncCmdFd, type DevxEventChannel,
+} from './devx-async.js';
 import { devxObjHandlers, releaseDevxObj, type DevxObj } from './devx-obj.js';
 import { devxUmemHandlers, releaseDevxUmem, type DevxUmem } from './devx-umem.js';
 import { mlx5DmHandlers, releaseMlx5Dm, type Mlx5Dm } from './dm.js';
@@ -67,8 +70,8 @@ export function createMlx5Device(caps: Partial<Mlx5Caps> = {}): Device {
     FLOW_ACTION: releaseHook<Mlx5FlowAction>(state, 'FLOW_ACTION', releaseMlx5FlowAction),
     DEVX_OBJ: releaseHook<DevxObj>(state, 'DEVX_OBJ', releaseDevxObj),
     DEVX_UMEM: releaseHook<DevxUmem>(state, 'DEVX_UMEM', releaseDevxUmem),
-    DEVX_ASYNC_CMD_FD: releaseHook<DevxAsyncCmdFd>(state, 'DEVX_ASYNC_CMD_FD', releaseDevxAsyncCmdFd),
-    DEVX_ASYNC_EVENT_FD: releaseHook<DevxEventChannel>(state, 'DEVX_ASYNC_EVENT_FD', releaseDevxEventChannel),
+    DEVX_ASYNC_CMD_FD: { ...releaseHook<DevxAsyncCmdFd>(state, 'DEVX_ASYNC_CMD_FD', releaseDevxAsyncCmdFd), read: fdRead('DEVX_ASYNC_CMD_FD', readAsyncCmd) },
+    DEVX_ASYNC_EVENT_FD: { ...releaseHook<DevxEventChannel>(state, 'DEVX_ASYNC_EVENT_FD', releaseDevxEventChannel), read: fdRead('DEVX_ASYNC_EVENT_FD', readDevxEvent) },
     FLOW_MATCHER: releaseHook<FlowMatcher>(state, 'FLOW_MATCHER', releaseFlowMatcher),
     STEERING_ANCHOR: releaseHook<SteeringAnchor>(state, 'STEERING_ANCHOR', releaseSteeringAnchor),
     UAR: releaseHook<Uar>(state, 'UAR', releaseUar),
@@ -77,4 +80,13 @@ export function createMlx5Device(caps: Partial<Mlx5Caps> = {}): Device {
   };
 
   return new Device(uapi, { handlers, types }, state);
+}
+
+/** read(2) of a DEVX file: what `read` takes off the file for a buffer of `count` bytes, copied to user memory. */
+function fdRead<R extends Base<string>>(type: R['type'], read: (r: R, room: number) => Uint8Array): NonNullable<TypeOps['read']> {
+  return (u, memory, addr, count) => {
+    const bytes = read(recordOf<R>(u, type), count);
+    memory.write(addr, bytes, `read() of ${type}`);
+    return bytes.length;
+  };
 }
