@@ -14,6 +14,7 @@ import type { Bundle } from '../../bundle.js';
 import type { Process } from '../../process.js';
 import type { UObject } from '../../uobject.js';
 import type { CoreCaps } from './caps.js';
+import type { XrcdShare } from './pd.js';
 
 /**
  * What every record of the emulated device has. T is a core object type name by default;
@@ -122,6 +123,8 @@ export class CoreState {
   /** Live MRs and MWs by their key (lkey = rkey on this device). */
   readonly keys = new Map<number, Base<'MR'> | Base<'MW'>>();
   readonly dm: DeviceMemory | undefined;
+  /** XRC domains opened through a file, by its inode (the kernel's xrcd_tree). */
+  readonly xrcdTable = new Map<object, XrcdShare>();
   /** How many objects of each type the device holds now (the kernel's restrack counts). */
   private readonly live = new Map<string, number>();
   /** Called after every release, for tests that count releases. */
