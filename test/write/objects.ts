@@ -65,10 +65,11 @@ export async function indTbl(r: Rig, handles: number[]): Promise<S.IbUverbsExCre
   return r.call('EX_CREATE_RWQ_IND_TBL', { req: indTblReq(Math.log2(handles.length), handles) }, S.decodeIbUverbsExCreateRwqIndTableResp);
 }
 
-/** OPEN_XRCD: fd -1 for a domain of its own. */
-export async function xrcd(r: Rig, fd = -1, oflags = 0): Promise<number> {
-  const req = struct(S.IB_UVERBS_OPEN_XRCD_SIZE, S.encodeIbUverbsOpenXrcd, { fd: fd >>> 0, oflags });
-  return (await r.call('OPEN_XRCD', { req }, S.decodeIbUverbsOpenXrcdResp)).xrcdHandle;
+export const xrcdReq = (fd: number, oflags = 0): Uint8Array => struct(S.IB_UVERBS_OPEN_XRCD_SIZE, S.encodeIbUverbsOpenXrcd, { fd: fd >>> 0, oflags });
+
+/** OPEN_XRCD through `fd` (-1: a domain of its own), on the rig's file or the uverbs file `on`. */
+export async function xrcd(r: Rig, fd = -1, oflags = 0, on = r.session.fd): Promise<number> {
+  return (await r.call('OPEN_XRCD', { req: xrcdReq(fd, oflags) }, S.decodeIbUverbsOpenXrcdResp, on)).xrcdHandle;
 }
 
 /** A request struct that names one handle at offset `at` (the destroy commands). */

@@ -163,15 +163,15 @@ export class WriteRig<S extends OpenFile = Session> {
     expect(rc < 0 ? errnoName(-rc) : 'ok').toBe('ok');
   }
 
-  /** `name` must succeed; returns its answer through `decode`. */
-  async call<T>(name: string, c: Cmd, decode: (v: DataView, o: number) => T): Promise<T> {
-    this.ok(await this.write(name, c));
+  /** `name` must succeed (on the rig's file or `fd`); returns its answer through `decode`. */
+  async call<T>(name: string, c: Cmd, decode: (v: DataView, o: number) => T, fd = this.session.fd): Promise<T> {
+    this.ok(await this.write(name, c, fd));
     return this.out(decode);
   }
 
-  /** `name` must fail with `errno`. */
-  async fails(errno: number, name: string, c: Cmd = {}): Promise<void> {
-    const rc = await this.write(name, c);
+  /** `name` must fail with `errno` (on the rig's file or `fd`). */
+  async fails(errno: number, name: string, c: Cmd = {}, fd = this.session.fd): Promise<void> {
+    const rc = await this.write(name, c, fd);
     expect(rc < 0 ? errnoName(-rc) : `succeeded (${rc})`, name).toBe(errnoName(errno));
   }
 
