@@ -20,9 +20,6 @@ const resize = (cqHandle: number, cqe: number) => ({ req: struct(IB_UVERBS_RESIZ
 const destroy = (cqHandle: number) => ({ req: struct(IB_UVERBS_DESTROY_CQ_SIZE, encodeIbUverbsDestroyCq, { cqHandle }) });
 const modify = (x: IbUverbsExModifyCqInit) => ({ req: struct(IB_UVERBS_EX_MODIFY_CQ_SIZE, encodeIbUverbsExModifyCq, x), respRoom: 0 });
 
-function cqOf(r: WriteRig, h: number): Cq {
-  return r.device.idr.get(h)!.object as Cq;
-}
 
 describe('CREATE_COMP_CHANNEL', () => {
   it('gives a completion channel fd; a faulting response closes it again', async () => {
@@ -42,7 +39,7 @@ describe('CREATE_CQ, EX_CREATE_CQ', () => {
     const r = await WriteRig.open();
     const resp = await r.call('CREATE_CQ', { req: cqReq({ cqe: 100, userHandle: 0xfeedn, compVector: 7 }) }, decodeIbUverbsCreateCqResp);
     expect(resp.cqe).toBe(127);
-    const c = cqOf(r, resp.cqHandle);
+    const c = r.record<Cq>(resp.cqHandle);
     expect(c).toMatchObject({ cqe: 127, compVector: 7, userHandle: 0xfeedn, channel: undefined });
     expect(c.eventFile).toBe((r.session.file.context as Context).defaultAsyncEvent);
     expect(r.device.idr.get(resp.cqHandle)!.userHandle).toBe(0xfeedn);
@@ -52,7 +49,7 @@ describe('CREATE_CQ, EX_CREATE_CQ', () => {
     const r = await WriteRig.open();
     const { fd } = await r.call('CREATE_COMP_CHANNEL', {}, decodeIbUverbsCreateCompChannelResp);
     const h = await cq(r, { compChannel: fd });
-    expect(cqOf(r, h).channel).toBe(r.session.process.objectAt(fd)!.object as CompChannel);
+    expect(r.record<Cq>(h).channel).toBe(r.session.process.objectAt(fd)!.object as CompChannel);
     await r.fails(EBADF, 'CREATE_CQ', { req: cqReq({ compChannel: r.session.fd }) });
     await r.fails(EBADF, 'CREATE_CQ', { req: cqReq({ compChannel: 900 }) });
     const other = await r.openFile();
@@ -84,7 +81,7 @@ describe('CREATE_CQ, EX_CREATE_CQ', () => {
     await r.fails(EOPNOTSUPP, 'EX_CREATE_CQ', exCq({ flags: CQF.IB_UVERBS_CQ_FLAGS_IGNORE_OVERRUN }));
     const resp = await r.call('EX_CREATE_CQ', { ...exCq({ flags: CQF.IB_UVERBS_CQ_FLAGS_TIMESTAMP_COMPLETION, cqe: 30 }), respRoom: 24 }, decodeIbUverbsExCreateCqResp);
     expect(resp).toMatchObject({ base: { cqe: 31 }, compMask: 0, responseLength: 16 });
-    expect(cqOf(r, resp.base.cqHandle).flags).toBe(CQF.IB_UVERBS_CQ_FLAGS_TIMESTAMP_COMPLETION);
+    expect(r.record<Cq>(resp.base.cqHandle).flags).toBe(CQF.IB_UVERBS_CQ_FLAGS_TIMESTAMP_COMPLETION);
   });
 
   it('CREATE_CQ writes its 8-byte response and leaves the driver\'s room alone', async () => {
@@ -101,7 +98,7 @@ describe('RESIZE_CQ', () => {
     const h = await cq(r);
     expect((await r.call('RESIZE_CQ', resize(h, 1000), decodeIbUverbsResizeCqResp)).cqe).toBe(1023);
     expect((await r.call('RESIZE_CQ', resize(h, 1), decodeIbUverbsResizeCqResp)).cqe).toBe(1);
-    expect(cqOf(r, h).cqe).toBe(1);
+    expect(r.record<Cq>(h).cqe).toBe(1);
   });
 
   it('a bad handle answers EINVAL (not ENOENT); a size of 0 or too big EINVAL', async () => {
@@ -111,7 +108,7 @@ describe('RESIZE_CQ', () => {
     await r.fails(EINVAL, 'RESIZE_CQ', resize(await pd(r), 64));
     await r.fails(EINVAL, 'RESIZE_CQ', resize(h, 0));
     await r.fails(EINVAL, 'RESIZE_CQ', resize(h, 1 << 22));
-    expect(cqOf(r, h).cqe).toBe(31);
+    expect(r.record<Cq>(h).cqe).toBe(31);
   });
 
   it('a CQ in user memory grows only as far as its buffer holds', async () => {
@@ -127,7 +124,7 @@ describe('DESTROY_CQ', () => {
   it('reports the events the CQ delivered', async () => {
     const r = await WriteRig.open();
     const h = await cq(r);
-    Object.assign(cqOf(r, h), { compEventsReported: 3, asyncEventsReported: 2 });
+    Object.assign(r.record<Cq>(h), { compEventsReported: 3, asyncEventsReported: 2 });
     expect(await r.call('DESTROY_CQ', destroy(h), decodeIbUverbsDestroyCqResp)).toEqual({ compEventsReported: 3, asyncEventsReported: 2 });
     expect(coreState(r.device).count('CQ')).toBe(0);
   });
@@ -140,7 +137,7 @@ describe('DESTROY_CQ', () => {
     await r.fails(EINVAL, 'DESTROY_CQ', destroy(p));
     const q = await qp(r, { pdHandle: p, sendCqHandle: h, recvCqHandle: h });
     await r.fails(EBUSY, 'DESTROY_CQ', destroy(h));
-    expect(cqOf(r, h).usecnt).toBe(2);
+    expect(r.record<Cq>(h).usecnt).toBe(2);
     r.ok(await r.write('DESTROY_QP', { req: handleReq(16, 8, q.qpHandle) }));
     r.ok(await r.write('DESTROY_CQ', destroy(h)));
   });
@@ -150,9 +147,9 @@ describe('EX_MODIFY_CQ', () => {
   it('sets the CQ\'s moderation', async () => {
     const r = await WriteRig.open();
     const h = await cq(r);
-    expect(cqModeration(cqOf(r, h))).toBeUndefined();
+    expect(cqModeration(r.record<Cq>(h))).toBeUndefined();
     r.ok(await r.write('EX_MODIFY_CQ', modify({ cqHandle: h, attrMask: 1, attr: { cqCount: 16, cqPeriod: 100 } })));
-    expect(cqModeration(cqOf(r, h))).toEqual({ count: 16, period: 100 });
+    expect(cqModeration(r.record<Cq>(h))).toEqual({ count: 16, period: 100 });
   });
 
   it('attr_mask 0 or reserved non-zero EINVAL, more than moderation EOPNOTSUPP, a bad CQ EINVAL, a period too long EINVAL', async () => {
@@ -163,7 +160,7 @@ describe('EX_MODIFY_CQ', () => {
     await r.fails(EOPNOTSUPP, 'EX_MODIFY_CQ', modify({ cqHandle: h, attrMask: 3 }));
     await r.fails(EINVAL, 'EX_MODIFY_CQ', modify({ cqHandle: h + 1, attrMask: 1 }));
     await r.fails(EINVAL, 'EX_MODIFY_CQ', modify({ cqHandle: h, attrMask: 1, attr: { cqCount: 1, cqPeriod: 0x1000 } }));
-    expect(cqModeration(cqOf(r, h))).toBeUndefined();
+    expect(cqModeration(r.record<Cq>(h))).toBeUndefined();
   });
 
   it('a device without moderation answers EOPNOTSUPP', async () => {

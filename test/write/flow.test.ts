@@ -9,8 +9,8 @@ import * as S from '../../generated/core/structs.js';
 import { EBUSY, EINVAL, ENOENT, ENOSPC, EOPNOTSUPP, EPERM } from '../../runtime/errno.js';
 import { coreState, type Counters, type Flow, type FlowAction, type Qp } from '../../runtime/emulated/core/index.js';
 import { IB_FLOW_ATTR, IB_FLOW_ATTR_FLAGS, IB_FLOW_SPEC } from '../../runtime/emulated/core/write/flow.js';
-import { handleReq, qpOn } from './objects.js';
-import { concat, struct, WriteRig } from './rig.js';
+import { exDestroy, handleReq, qpOn } from './objects.js';
+import { concat, pad8, struct, WriteRig } from './rig.js';
 
 const hdr = (type: number, size: number, reserved = 0) => ({ type, size, reserved });
 /** A u32 the header declares __be32 (flow label, VNI): the value whose little-endian bytes are `x` in network order. */
@@ -57,18 +57,7 @@ function flowReq({ specs = [], attr = {}, compMask = 0, qp }: Rule): { req: Uint
   const head = struct(S.IB_UVERBS_CREATE_FLOW_SIZE, S.encodeIbUverbsCreateFlow, {
     compMask, qpHandle: qp, flowAttr: { type: IB_FLOW_ATTR.NORMAL, size: body.length, numOfSpecs: specs.length, port: 1, ...attr },
   });
-  const all = concat(head, body);
-  return { req: concat(all, new Uint8Array((8 - (all.length % 8)) % 8)) };
-}
-
-const destroy = (h: number, compMask = 0) => {
-  const req = handleReq(8, 4, h);
-  new DataView(req.buffer).setUint32(0, compMask, true);
-  return { req, respRoom: 0 };
-};
-
-function rec<T>(r: WriteRig, h: number): T {
-  return r.device.idr.get(h)!.object as T;
+  return { req: pad8(concat(head, body)) };
 }
 
 describe('EX_CREATE_FLOW', () => {
@@ -78,20 +67,20 @@ describe('EX_CREATE_FLOW', () => {
     const { handle: counters } = await r.session.call(core.encodeCountersCreate, {}, core.decodeCountersCreateOut);
     const specs = [eth(), ipv4(), udp(IB_FLOW_SPEC.UDP | IB_FLOW_SPEC.INNER), tag(0x77), handleSpec(IB_FLOW_SPEC.ACTION_COUNT, counters)];
     const { flowHandle } = await r.call('EX_CREATE_FLOW', flowReq({ specs, qp, attr: { priority: 3 } }), S.decodeIbUverbsCreateFlowResp);
-    const f = rec<Flow>(r, flowHandle);
-    expect(f.qp).toBe(rec<Qp>(r, qp));
+    const f = r.record<Flow>(flowHandle);
+    expect(f.qp).toBe(r.record<Qp>(qp));
     expect(f.match).toMatchObject({ attrType: IB_FLOW_ATTR.NORMAL, port: 1, flags: 0 });
     expect(f.match!.filters.map((x) => x.specType)).toEqual([IB_FLOW_SPEC.ETH, IB_FLOW_SPEC.IPV4, IB_FLOW_SPEC.UDP | IB_FLOW_SPEC.INNER]);
     expect([...f.match!.filters[0]!.val.subarray(0, 6)]).toEqual([0, 1, 2, 3, 4, 5]);
     expect(f.match!.filters[1]!.mask.length).toBe(12);
-    expect(f).toMatchObject({ tag: 0x77, drop: false, priority: 3, counters: rec<Counters>(r, counters) });
-    expect(rec<Counters>(r, counters).description).toEqual(['packets', 'bytes']);
+    expect(f).toMatchObject({ tag: 0x77, drop: false, priority: 3, counters: r.record<Counters>(counters) });
+    expect(r.record<Counters>(counters).description).toEqual(['packets', 'bytes']);
     f.packets += 5n;
     expect((await r.session.call(core.encodeCountersRead, { handle: counters, buff: 2 }, core.decodeCountersReadOut)).buff).toEqual([5n, 0n]);
     await r.fails(EBUSY, 'DESTROY_QP', { req: handleReq(16, 8, qp) });
-    r.ok(await r.write('EX_DESTROY_FLOW', destroy(flowHandle)));
-    expect(rec<Qp>(r, qp).usecnt).toBe(0);
-    expect(rec<Counters>(r, counters).usecnt).toBe(0);
+    r.ok(await r.write('EX_DESTROY_FLOW', exDestroy(flowHandle)));
+    expect(r.record<Qp>(qp).usecnt).toBe(0);
+    expect(r.record<Counters>(counters).usecnt).toBe(0);
   });
 
   it('a drop rule with a flow action object, on a RAW_PACKET QP', async () => {
@@ -102,7 +91,7 @@ describe('EX_CREATE_FLOW', () => {
       keymat: { elem: 'aes_gcm' as const, value: { ivAlgo: 0, salt: 1, icvLen: 16, keyLen: 16, aesKey: [1, 2, 3, 4] } },
     }, core.decodeFlowActionEspCreateOut);
     const { flowHandle } = await r.call('EX_CREATE_FLOW', flowReq({ specs: [drop(), handleSpec(IB_FLOW_SPEC.ACTION_HANDLE, fa)], qp, attr: { type: IB_FLOW_ATTR.SNIFFER } }), S.decodeIbUverbsCreateFlowResp);
-    expect(rec<Flow>(r, flowHandle)).toMatchObject({ drop: true, actions: [rec<FlowAction>(r, fa)], match: { attrType: IB_FLOW_ATTR.SNIFFER, filters: [] } });
+    expect(r.record<Flow>(flowHandle)).toMatchObject({ drop: true, actions: [r.record<FlowAction>(fa)], match: { attrType: IB_FLOW_ATTR.SNIFFER, filters: [] } });
     await r.session.fails(EBUSY, core.encodeFlowActionDestroy, { handle: fa });
   });
 
@@ -133,7 +122,7 @@ describe('EX_CREATE_FLOW', () => {
     await r.fails(EINVAL, 'EX_CREATE_FLOW', flowReq({ qp: 999 }));
     await r.fails(EINVAL, 'EX_CREATE_FLOW', flowReq({ qp: rc.qp }));
     await r.fails(EINVAL, 'EX_CREATE_FLOW', flowReq({ qp: ud.qp, attr: { type: 4 } }));
-    expect([coreState(r.device).count('FLOW'), rec<Qp>(r, ud.qp).usecnt]).toEqual([0, 0]);
+    expect([coreState(r.device).count('FLOW'), r.record<Qp>(ud.qp).usecnt]).toEqual([0, 0]);
     const bare = await WriteRig.open({ context: false });
     await bare.fails(EINVAL, 'EX_CREATE_FLOW', flowReq({ qp: 0 }));
   });
@@ -160,7 +149,7 @@ describe('EX_CREATE_FLOW', () => {
     for (const [errno, specs] of bad) await r.fails(errno, 'EX_CREATE_FLOW', flowReq({ qp, specs }));
     // A filter longer than the kernel's with a zero tail is cut to the kernel's size.
     const { flowHandle } = await r.call('EX_CREATE_FLOW', flowReq({ qp, specs: [rawSpec(IB_FLOW_SPEC.TCP, 8, (b) => (b[8] = 0x12)), vxlan(0x00ff_ffff), ipv6(0x000f_ffff)] }), S.decodeIbUverbsCreateFlowResp);
-    expect(rec<Flow>(r, flowHandle).match!.filters.map((f) => [f.specType, f.val.length])).toEqual([[IB_FLOW_SPEC.TCP, 4], [IB_FLOW_SPEC.VXLAN_TUNNEL, 4], [IB_FLOW_SPEC.IPV6, 40]]);
+    expect(r.record<Flow>(flowHandle).match!.filters.map((f) => [f.specType, f.val.length])).toEqual([[IB_FLOW_SPEC.TCP, 4], [IB_FLOW_SPEC.VXLAN_TUNNEL, 4], [IB_FLOW_SPEC.IPV6, 40]]);
     // Specs must add up to the size given and be as many as announced.
     await r.fails(EINVAL, 'EX_CREATE_FLOW', flowReq({ qp, specs: [drop(), drop()], attr: { numOfSpecs: 1 } }));
     await r.fails(EINVAL, 'EX_CREATE_FLOW', flowReq({ qp, specs: [drop()], attr: { numOfSpecs: 2 } }));
@@ -183,9 +172,9 @@ describe('EX_DESTROY_FLOW', () => {
     const r = await WriteRig.open();
     const { qp, pd } = await qpOn(r);
     const { flowHandle } = await r.call('EX_CREATE_FLOW', flowReq({ qp }), S.decodeIbUverbsCreateFlowResp);
-    await r.fails(EINVAL, 'EX_DESTROY_FLOW', destroy(flowHandle, 1));
-    await r.fails(EINVAL, 'EX_DESTROY_FLOW', destroy(pd));
-    r.ok(await r.write('EX_DESTROY_FLOW', destroy(flowHandle)));
-    await r.fails(ENOENT, 'EX_DESTROY_FLOW', destroy(flowHandle));
+    await r.fails(EINVAL, 'EX_DESTROY_FLOW', exDestroy(flowHandle, 1));
+    await r.fails(EINVAL, 'EX_DESTROY_FLOW', exDestroy(pd));
+    r.ok(await r.write('EX_DESTROY_FLOW', exDestroy(flowHandle)));
+    await r.fails(ENOENT, 'EX_DESTROY_FLOW', exDestroy(flowHandle));
   });
 });

@@ -21,7 +21,7 @@ const allocMw = (pdHandle: number, mwType: number) => ({ req: struct(IB_UVERBS_A
 
 async function rig(caps = {}): Promise<{ r: WriteRig; p: number; rec: <T>(h: number) => T }> {
   const r = await WriteRig.open({ caps });
-  return { r, p: await pd(r), rec: <T>(h: number) => r.device.idr.get(h)!.object as T };
+  return { r, p: await pd(r), rec: <T>(h: number) => r.record<T>(h) };
 }
 
 describe('REG_MR, DEREG_MR', () => {

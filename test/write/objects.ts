@@ -5,7 +5,7 @@
  */
 import { IB_UVERBS_QP_TYPE as QPT, IB_UVERBS_SRQ_TYPE, IB_UVERBS_WQ_TYPE } from '../../generated/core/enums.js';
 import * as S from '../../generated/core/structs.js';
-import { struct, u32s, concat, type OpenFile, type WriteRig } from './rig.js';
+import { concat, pad8, struct, u32s, type OpenFile, type WriteRig } from './rig.js';
 
 type Rig = WriteRig<OpenFile>;
 
@@ -57,8 +57,7 @@ export async function wq(r: Rig, pdHandle: number, cqHandle: number): Promise<S.
 
 /** EX_CREATE_RWQ_IND_TBL's request: the struct, then the WQ handles, padded to 8 bytes. */
 export function indTblReq(logSize: number, handles: number[], compMask = 0): Uint8Array {
-  const body = concat(struct(S.IB_UVERBS_EX_CREATE_RWQ_IND_TABLE_SIZE, S.encodeIbUverbsExCreateRwqIndTable, { compMask, logIndTblSize: logSize }), u32s(...handles));
-  return concat(body, new Uint8Array((8 - (body.length % 8)) % 8));
+  return pad8(concat(struct(S.IB_UVERBS_EX_CREATE_RWQ_IND_TABLE_SIZE, S.encodeIbUverbsExCreateRwqIndTable, { compMask, logIndTblSize: logSize }), u32s(...handles)));
 }
 
 export async function indTbl(r: Rig, handles: number[]): Promise<S.IbUverbsExCreateRwqIndTableResp> {
@@ -70,6 +69,13 @@ export const xrcdReq = (fd: number, oflags = 0): Uint8Array => struct(S.IB_UVERB
 /** OPEN_XRCD through `fd` (-1: a domain of its own), on the rig's file or the uverbs file `on`. */
 export async function xrcd(r: Rig, fd = -1, oflags = 0, on = r.session.fd): Promise<number> {
   return (await r.call('OPEN_XRCD', { req: xrcdReq(fd, oflags) }, S.decodeIbUverbsOpenXrcdResp, on)).xrcdHandle;
+}
+
+/** An extended destroy without a response (EX_DESTROY_FLOW, EX_DESTROY_RWQ_IND_TBL): comp_mask, then the handle. */
+export function exDestroy(handle: number, compMask = 0): { req: Uint8Array; respRoom: number } {
+  const req = handleReq(8, 4, handle);
+  new DataView(req.buffer).setUint32(0, compMask, true);
+  return { req, respRoom: 0 };
 }
 
 /** A request struct that names one handle at offset `at` (the destroy commands). */

@@ -8,21 +8,17 @@ import { EBUSY, EINVAL, EIO, ENOENT } from '../../runtime/errno.js';
 import { parseGid } from '../../runtime/emulated/core/caps.js';
 import { coreState, type Ah, type Pd } from '../../runtime/emulated/core/index.js';
 import { cq, handleReq, mr, pd } from './objects.js';
-import { struct, WriteRig, type OpenFile } from './rig.js';
+import { struct, WriteRig } from './rig.js';
 
 const dealloc = (h: number) => ({ req: handleReq(4, 0, h) });
 const ahReq = (pdHandle: number, attr: IbUverbsAhAttrInit, userHandle = 0n) =>
   ({ req: struct(IB_UVERBS_CREATE_AH_SIZE, encodeIbUverbsCreateAh, { pdHandle, userHandle, attr }) });
 
-function record<T>(r: WriteRig<OpenFile>, handle: number): T {
-  return r.device.idr.get(handle)!.object as T;
-}
-
 describe('ALLOC_PD, DEALLOC_PD', () => {
   it('allocate a PD the device counts, and free it', async () => {
     const r = await WriteRig.open();
     const h = await pd(r);
-    expect(record<Pd>(r, h).type).toBe('PD');
+    expect(r.record<Pd>(h).type).toBe('PD');
     expect(coreState(r.device).count('PD')).toBe(1);
     r.ok(await r.write('DEALLOC_PD', dealloc(h)));
     expect(coreState(r.device).count('PD')).toBe(0);
@@ -45,7 +41,7 @@ describe('ALLOC_PD, DEALLOC_PD', () => {
     expect(await r.write('DEALLOC_PD', dealloc(h), other.fd)).toBe(-ENOENT);
     const m = await mr(r, h);
     await r.fails(EBUSY, 'DEALLOC_PD', dealloc(h));
-    expect(record<Pd>(r, h).usecnt).toBe(1);
+    expect(r.record<Pd>(h).usecnt).toBe(1);
     r.ok(await r.write('DEREG_MR', { req: handleReq(4, 0, m.mrHandle) }));
     r.ok(await r.write('DEALLOC_PD', dealloc(h)));
     await r.fails(ENOENT, 'DEALLOC_PD', dealloc(h));
@@ -57,7 +53,7 @@ describe('CREATE_AH, DESTROY_AH', () => {
     const r = await WriteRig.open();
     const p = await pd(r);
     const { ahHandle } = await r.call('CREATE_AH', ahReq(p, { portNum: 1, dlid: 0x22, sl: 3, staticRate: 2 }, 0xabcn), decodeIbUverbsCreateAhResp);
-    const ah = record<Ah>(r, ahHandle);
+    const ah = r.record<Ah>(ahHandle);
     expect(ah.attr).toMatchObject({ port: 1, dlid: 0x22, sl: 3, staticRate: 2, grh: undefined });
     expect(r.device.idr.get(ahHandle)!.userHandle).toBe(0xabcn);
     await r.fails(EBUSY, 'DEALLOC_PD', dealloc(p));
@@ -73,7 +69,7 @@ describe('CREATE_AH, DESTROY_AH', () => {
     await r.fails(EINVAL, 'CREATE_AH', ahReq(p, { portNum: 2, grh }));
     await r.fails(EINVAL, 'CREATE_AH', ahReq(p, { portNum: 2, isGlobal: 1, grh: { ...grh, sgidIndex: 9 } }));
     const { ahHandle } = await r.call('CREATE_AH', ahReq(p, { portNum: 2, isGlobal: 1, grh }), decodeIbUverbsCreateAhResp);
-    expect(record<Ah>(r, ahHandle).attr.grh).toMatchObject({ dgid, sgidIndex: 1, hopLimit: 64, flowLabel: 5 });
+    expect(r.record<Ah>(ahHandle).attr.grh).toMatchObject({ dgid, sgidIndex: 1, hopLimit: 64, flowLabel: 5 });
     expect(coreState(r.device).count('AH')).toBe(1);
   });
 
@@ -84,7 +80,7 @@ describe('CREATE_AH, DESTROY_AH', () => {
     await r.fails(EINVAL, 'CREATE_AH', ahReq(p + 50, { portNum: 1 }));
     await r.fails(EINVAL, 'CREATE_AH', ahReq(await cq(r), { portNum: 1 }));
     expect(coreState(r.device).count('AH')).toBe(0);
-    expect(record<Pd>(r, p).usecnt).toBe(0);
+    expect(r.record<Pd>(p).usecnt).toBe(0);
     const bare = await WriteRig.open({ context: false });
     await bare.fails(EINVAL, 'CREATE_AH', ahReq(0, { portNum: 1 }));
   });

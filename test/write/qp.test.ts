@@ -22,10 +22,6 @@ const openQp = (pdHandle: number, qpn: number, qpType: number = QPT.IB_UVERBS_QP
   ({ req: struct(IB_UVERBS_OPEN_QP_SIZE, encodeIbUverbsOpenQp, { pdHandle, qpn, qpType, userHandle: 0x99n }) });
 const destroy = (h: number) => ({ req: handleReq(16, 8, h) });
 
-function rec<T>(r: WriteRig, h: number): T {
-  return r.device.idr.get(h)!.object as T;
-}
-
 async function pdCq(r: WriteRig): Promise<{ p: number; c: number }> {
   return { p: await pd(r), c: await cq(r) };
 }
@@ -39,22 +35,22 @@ describe('CREATE_QP', () => {
     const resp = await qp(r, { pdHandle: p, sendCqHandle: c, recvCqHandle: c2, userHandle: 0x77n, sqSigAll: 1, ...req });
     const s = coreState(r.device);
     const granted = grantQpCap(s, QPT.IB_UVERBS_QPT_RC, req, true, true);
-    expect(resp).toMatchObject({ qpn: rec<Qp>(r, resp.qpHandle).qpn, ...granted });
+    expect(resp).toMatchObject({ qpn: r.record<Qp>(resp.qpHandle).qpn, ...granted });
     expect(resp.qpn).toBeGreaterThanOrEqual(s.caps.firstQpn);
-    const x = rec<Qp>(r, resp.qpHandle);
-    expect([x.pd, x.sendCq, x.recvCq]).toEqual([rec<Pd>(r, p), rec<Cq>(r, c), rec<Cq>(r, c2)]);
+    const x = r.record<Qp>(resp.qpHandle);
+    expect([x.pd, x.sendCq, x.recvCq]).toEqual([r.record<Pd>(p), r.record<Cq>(c), r.record<Cq>(c2)]);
     expect(x.createFlags & IB_UVERBS_QP_CREATE_FLAGS.IB_UVERBS_QP_CREATE_SQ_SIG_ALL).not.toBe(0);
     expect(x.eventFile).toBe((r.session.file.context as Context).defaultAsyncEvent);
     expect(r.device.idr.get(resp.qpHandle)!.userHandle).toBe(0x77n);
-    expect([rec<Pd>(r, p).usecnt, rec<Cq>(r, c).usecnt, rec<Cq>(r, c2).usecnt]).toEqual([1, 1, 1]);
+    expect([r.record<Pd>(p).usecnt, r.record<Cq>(c).usecnt, r.record<Cq>(c2).usecnt]).toEqual([1, 1, 1]);
   });
 
   it('one CQ for both queues is looked up once and held twice', async () => {
     const r = await WriteRig.open();
     const { p, c } = await pdCq(r);
     const resp = await qp(r, { pdHandle: p, sendCqHandle: c, recvCqHandle: c });
-    expect(rec<Qp>(r, resp.qpHandle).recvCq).toBe(rec<Cq>(r, c));
-    expect(rec<Cq>(r, c).usecnt).toBe(2);
+    expect(r.record<Qp>(resp.qpHandle).recvCq).toBe(r.record<Cq>(c));
+    expect(r.record<Cq>(c).usecnt).toBe(2);
   });
 
   it('an unknown type answers EINVAL, RAW_PACKET without CAP_NET_RAW EPERM, a type the device lacks EOPNOTSUPP', async () => {
@@ -73,7 +69,7 @@ describe('CREATE_QP', () => {
     for (const bad of [{ pdHandle: c }, { sendCqHandle: p, recvCqHandle: p }, { recvCqHandle: 500 }, { isSrq: 1, srqHandle: 500 }]) {
       await r.fails(EINVAL, 'CREATE_QP', { req: qpReq({ ...base, ...bad }) });
     }
-    expect([coreState(r.device).count('QP'), rec<Pd>(r, p).usecnt, rec<Cq>(r, c).usecnt]).toEqual([0, 0, 0]);
+    expect([coreState(r.device).count('QP'), r.record<Pd>(p).usecnt, r.record<Cq>(c).usecnt]).toEqual([0, 0, 0]);
     const bare = await WriteRig.open({ context: false });
     await bare.fails(EINVAL, 'CREATE_QP', { req: qpReq(base) });
   });
@@ -83,7 +79,7 @@ describe('CREATE_QP', () => {
     const { p, c } = await pdCq(r);
     await r.fails(EINVAL, 'CREATE_QP', { req: qpReq({ pdHandle: p, sendCqHandle: c, recvCqHandle: c, maxSendWr: 1 << 16 }) });
     await r.fails(EFAULT, 'CREATE_QP', { req: qpReq({ pdHandle: p, sendCqHandle: c, recvCqHandle: c }), response: 0x7000 });
-    expect([coreState(r.device).count('QP'), rec<Cq>(r, c).usecnt]).toEqual([0, 0]);
+    expect([coreState(r.device).count('QP'), r.record<Cq>(c).usecnt]).toEqual([0, 0]);
     expect(coreState(r.device).qpns.inUse).toBe(0);
   });
 
@@ -92,8 +88,8 @@ describe('CREATE_QP', () => {
     const { p, c } = await pdCq(r);
     const s = await srq(r, { pdHandle: p });
     const resp = await qp(r, { pdHandle: p, sendCqHandle: c, recvCqHandle: c, isSrq: 1, srqHandle: s.srqHandle, maxRecvWr: 0, maxRecvSge: 0 });
-    expect(rec<Qp>(r, resp.qpHandle).srq).toBe(rec<Srq>(r, s.srqHandle));
-    expect(rec<Qp>(r, resp.qpHandle).cap.maxRecvWr).toBe(0);
+    expect(r.record<Qp>(resp.qpHandle).srq).toBe(r.record<Srq>(s.srqHandle));
+    expect(r.record<Qp>(resp.qpHandle).cap.maxRecvWr).toBe(0);
     const x = await xrcd(r);
     const xs = await srq(r, { pdHandle: p, srqType: IB_UVERBS_SRQ_TYPE.IB_UVERBS_SRQT_XRC, xrcdHandle: x, cqHandle: c });
     await r.fails(EINVAL, 'CREATE_QP', { req: qpReq({ pdHandle: p, sendCqHandle: c, recvCqHandle: c, isSrq: 1, srqHandle: xs.srqHandle }) });
@@ -103,11 +99,11 @@ describe('CREATE_QP', () => {
     const r = await WriteRig.open();
     const { p, c } = await pdCq(r);
     const ini = await qp(r, { pdHandle: p, sendCqHandle: c, recvCqHandle: 700, qpType: QPT.IB_UVERBS_QPT_XRC_INI });
-    expect([ini.maxRecvWr, ini.maxRecvSge, rec<Qp>(r, ini.qpHandle).recvCq]).toEqual([0, 0, undefined]);
+    expect([ini.maxRecvWr, ini.maxRecvSge, r.record<Qp>(ini.qpHandle).recvCq]).toEqual([0, 0, undefined]);
     const x = await xrcd(r);
     await r.fails(EINVAL, 'CREATE_QP', { req: qpReq({ pdHandle: p, qpType: QPT.IB_UVERBS_QPT_XRC_TGT }) });
     const tgt = await qp(r, { pdHandle: x, sendCqHandle: 700, recvCqHandle: 701, qpType: QPT.IB_UVERBS_QPT_XRC_TGT });
-    expect(rec<Qp>(r, tgt.qpHandle)).toMatchObject({ xrcd: rec<Xrcd>(r, x), pd: undefined, sendCq: undefined });
+    expect(r.record<Qp>(tgt.qpHandle)).toMatchObject({ xrcd: r.record<Xrcd>(x), pd: undefined, sendCq: undefined });
     await r.fails(EBUSY, 'CLOSE_XRCD', { req: handleReq(4, 0, x) });
   });
 });
@@ -125,7 +121,7 @@ describe('EX_CREATE_QP', () => {
     const { p, c } = await pdCq(r);
     const resp = await r.call('EX_CREATE_QP', { req: exQp({ pdHandle: p, sendCqHandle: c, recvCqHandle: c }).subarray(0, 56) }, decodeIbUverbsExCreateQpResp);
     expect(resp.responseLength).toBe(40);
-    expect(resp.base.qpn).toBe(rec<Qp>(r, resp.base.qpHandle).qpn);
+    expect(resp.base.qpn).toBe(r.record<Qp>(resp.base.qpHandle).qpn);
     // CREATE_QP answers only its 32 bytes.
     r.ok(await r.write('CREATE_QP', { req: qpReq({ pdHandle: p, sendCqHandle: c, recvCqHandle: c }), driverOutRoom: 8 }));
     expect(r.respMap.bytes[IB_UVERBS_CREATE_QP_RESP_SIZE]).toBe(0xee);
@@ -141,7 +137,7 @@ describe('EX_CREATE_QP', () => {
     await r.fails(EINVAL, 'EX_CREATE_QP', { req: exQp({ ...rss, isSrq: 1 }) });
     await r.fails(EINVAL, 'EX_CREATE_QP', { req: exQp({ ...rss, rwqIndTblHandle: p }) });
     const resp = await r.call('EX_CREATE_QP', { req: exQp(rss) }, decodeIbUverbsExCreateQpResp);
-    expect(rec<Qp>(r, resp.base.qpHandle)).toMatchObject({ indTbl: rec<RwqIndTbl>(r, t.indTblHandle), sendCq: undefined, recvCq: undefined });
+    expect(r.record<Qp>(resp.base.qpHandle)).toMatchObject({ indTbl: r.record<RwqIndTbl>(t.indTblHandle), sendCq: undefined, recvCq: undefined });
     await r.fails(EBUSY, 'EX_DESTROY_RWQ_IND_TBL', { req: handleReq(8, 4, t.indTblHandle), respRoom: 0 });
   });
 
@@ -151,7 +147,7 @@ describe('EX_CREATE_QP', () => {
     const base = { pdHandle: p, sendCqHandle: c, recvCqHandle: c };
     await r.fails(EINVAL, 'EX_CREATE_QP', { req: exQp({ ...base, createFlags: 1 << 5 }) });
     const resp = await r.call('EX_CREATE_QP', { req: exQp({ ...base, createFlags: IB_QP_CREATE.SOURCE_QPN | IB_QP_CREATE.BLOCK_MULTICAST_LOOPBACK, sourceQpn: 0x1234 }) }, decodeIbUverbsExCreateQpResp);
-    expect(rec<Qp>(r, resp.base.qpHandle)).toMatchObject({ sourceQpn: 0x1234, createFlags: IB_QP_CREATE.SOURCE_QPN | IB_QP_CREATE.BLOCK_MULTICAST_LOOPBACK });
+    expect(r.record<Qp>(resp.base.qpHandle)).toMatchObject({ sourceQpn: 0x1234, createFlags: IB_QP_CREATE.SOURCE_QPN | IB_QP_CREATE.BLOCK_MULTICAST_LOOPBACK });
     await r.fails(EINVAL, 'EX_CREATE_QP', { req: exQp({ ...base, qpType: QPT.IB_UVERBS_QPT_RC, createFlags: IB_QP_CREATE.SOURCE_QPN, sourceQpn: 1 }) });
     coreState(r.device).mayUseRawPacket = () => false;
     await r.fails(EPERM, 'EX_CREATE_QP', { req: exQp({ ...base, createFlags: IB_QP_CREATE.SOURCE_QPN, sourceQpn: 0x1234 }) });
@@ -170,8 +166,8 @@ describe('OPEN_QP', () => {
     const xb = await xrcd(r, fileFd, 0, other.fd);
     const opened = await r.call('OPEN_QP', openQp(xb, tgt.qpn), decodeIbUverbsCreateQpResp, other.fd);
     expect(opened.qpn).toBe(tgt.qpn);
-    const shared = rec<Qp>(r, opened.qpHandle);
-    expect(isSharedQp(shared) && shared.real).toBe(rec<Qp>(r, tgt.qpHandle));
+    const shared = r.record<Qp>(opened.qpHandle);
+    expect(isSharedQp(shared) && shared.real).toBe(r.record<Qp>(tgt.qpHandle));
     expect(r.device.idr.get(opened.qpHandle)!.file).not.toBe(r.session.file);
 
     await r.fails(EBUSY, 'DESTROY_QP', destroy(tgt.qpHandle));
@@ -195,7 +191,7 @@ describe('OPEN_QP', () => {
     await r.fails(EINVAL, 'OPEN_QP', openQp(await pd(r), tgt.qpn));
     const mine = await r.call('OPEN_QP', openQp(x, tgt.qpn), decodeIbUverbsCreateQpResp);
     expect(r.device.idr.get(mine.qpHandle)!.userHandle).toBe(0x99n);
-    expect(rec<Xrcd>(r, x).usecnt).toBe(2);
+    expect(r.record<Xrcd>(x).usecnt).toBe(2);
   });
 });
 
@@ -204,9 +200,9 @@ describe('DESTROY_QP', () => {
     const r = await WriteRig.open();
     const { p, c } = await pdCq(r);
     const q = await qp(r, { pdHandle: p, sendCqHandle: c, recvCqHandle: c });
-    rec<Qp>(r, q.qpHandle).eventsReported = 4;
+    r.record<Qp>(q.qpHandle).eventsReported = 4;
     expect((await r.call('DESTROY_QP', destroy(q.qpHandle), decodeIbUverbsDestroyQpResp)).eventsReported).toBe(4);
-    expect([rec<Pd>(r, p).usecnt, rec<Cq>(r, c).usecnt, coreState(r.device).count('QP')]).toEqual([0, 0, 0]);
+    expect([r.record<Pd>(p).usecnt, r.record<Cq>(c).usecnt, coreState(r.device).count('QP')]).toEqual([0, 0, 0]);
   });
 
   it('no such handle ENOENT, another type EINVAL', async () => {

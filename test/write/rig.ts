@@ -48,7 +48,7 @@ export function struct<T>(size: number, encode: (v: DataView, o: number, x: T) =
   return b;
 }
 
-/** `bytes` followed by `extra` (u32 handles, flow specs, ...). */
+/** The parts one after the other (a request struct and what follows it: handles, flow specs, ...). */
 export function concat(...parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
@@ -59,6 +59,7 @@ export function concat(...parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
+/** Little-endian u32 values, as a list of handles is sent. */
 export function u32s(...values: number[]): Uint8Array {
   const b = new Uint8Array(values.length * 4);
   const v = new DataView(b.buffer);
@@ -68,6 +69,11 @@ export function u32s(...values: number[]): Uint8Array {
 
 const ceil8 = (n: number): number => Math.ceil(n / 8) * 8;
 
+/** `bytes` zero-padded to whole 8-byte words, as an extended request's in_words counts it. */
+export function pad8(bytes: Uint8Array): Uint8Array {
+  return concat(bytes, new Uint8Array(ceil8(bytes.length) - bytes.length));
+}
+
 /** A process with a uverbs file open on a device: an ioctl Session of either emulated device. */
 export interface OpenFile {
   readonly device: Device;
@@ -76,6 +82,7 @@ export interface OpenFile {
   readonly file: UverbsFile;
 }
 
+/** Raw write() commands on one uverbs file, answers in a response mapping of the same process. */
 export class WriteRig<S extends OpenFile = Session> {
   /** Where commands are built. */
   readonly cmdMap: Mapping;
@@ -151,6 +158,13 @@ export class WriteRig<S extends OpenFile = Session> {
     this.cmdMap.bytes.set(req, body);
     this.cmdMap.bytes.set(drv, body + req.length);
     return body + req.length + drv.length;
+  }
+
+  /** The device's record behind an idr handle, whichever file has it. */
+  record<T>(handle: number): T {
+    const u = this.device.idr.get(handle);
+    if (!u) throw new Error(`no object ${handle} on the device`);
+    return u.object as T;
   }
 
   /** The answer written to the response mapping, through a generated decoder. */

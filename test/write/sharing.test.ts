@@ -21,10 +21,6 @@ import { struct, WriteRig } from './rig.js';
 
 const CMD = core.IB_UVERBS_WRITE_CMDS;
 
-function rec<T>(r: WriteRig, h: number): T {
-  return r.device.idr.get(h)!.object as T;
-}
-
 describe('objects shared by the write() and ioctl paths', () => {
   it('a PD made by ALLOC_PD takes an ioctl REG_MR and dies by ioctl PD_DESTROY once the MR is gone', async () => {
     const r = await WriteRig.open();
@@ -32,7 +28,7 @@ describe('objects shared by the write() and ioctl paths', () => {
     const p = await pd(r);
     const m = s.map(4096);
     const reg = await s.call(core.encodeRegMr, { pdHandle: p, addr: m.addr, iova: m.addr, length: 4096, accessFlags: 1 }, core.decodeRegMrOut);
-    expect(rec<Mr>(r, reg.handle).pd).toBe(rec<Pd>(r, p));
+    expect(r.record<Mr>(reg.handle).pd).toBe(r.record<Pd>(p));
     await s.fails(EBUSY, core.encodePdDestroy, { handle: p });
     // The ioctl MR is one write()'s DEREG_MR knows too; the other way round, write()'s MR dies by ioctl.
     const wm = await mr(r, p);
@@ -45,7 +41,7 @@ describe('objects shared by the write() and ioctl paths', () => {
   it('a CQ made by ioctl CQ_CREATE is destroyed by write()\'s DESTROY_CQ, with its event counts', async () => {
     const r = await WriteRig.open();
     const { handle } = await r.session.call(core.encodeCqCreate, { cqe: 10, userHandle: 1n, compVector: 0 }, core.decodeCqCreateOut);
-    rec<Cq>(r, handle).compEventsReported = 9;
+    r.record<Cq>(handle).compEventsReported = 9;
     const resp = await r.call('DESTROY_CQ', { req: handleReq(16, 8, handle) }, S.decodeIbUverbsDestroyCqResp);
     expect(resp.compEventsReported).toBe(9);
     expect(coreState(r.device).count('CQ')).toBe(0);
@@ -58,10 +54,10 @@ describe('objects shared by the write() and ioctl paths', () => {
     const c = await cq(r);
     const q1 = await s.call(core.encodeQpCreate, { pdHandle: p, sendCqHandle: c, recvCqHandle: c, userHandle: 0n, cap: { maxSendWr: 1, maxRecvWr: 1 }, type: QPT.IB_UVERBS_QPT_RC }, core.decodeQpCreateOut);
     const q2 = await qp(r, { pdHandle: p, sendCqHandle: c, recvCqHandle: c });
-    expect(rec<Cq>(r, c).usecnt).toBe(4);
+    expect(r.record<Cq>(c).usecnt).toBe(4);
     await s.call(core.encodeQpDestroy, { handle: q2.qpHandle }, core.decodeQpDestroyOut);
     r.ok(await r.write('DESTROY_QP', { req: handleReq(16, 8, q1.handle) }));
-    expect(rec<Cq>(r, c).usecnt).toBe(0);
+    expect(r.record<Cq>(c).usecnt).toBe(0);
   });
 });
 
@@ -70,7 +66,7 @@ describe('INVOKE_WRITE', () => {
     const r = await WriteRig.open();
     const out = await r.session.call(core.encodeInvokeWrite, { writeCmd: CMD.IB_USER_VERBS_CMD_ALLOC_PD, coreIn: new Uint8Array(8), coreOut: 4 }, core.decodeInvokeWriteOut);
     const h = S.decodeIbUverbsAllocPdResp(new DataView(out.coreOut!.buffer, out.coreOut!.byteOffset), 0).pdHandle;
-    expect(rec<Pd>(r, h).type).toBe('PD');
+    expect(r.record<Pd>(h).type).toBe('PD');
     // The request's response pointer is not used: the answer went to CORE_OUT only.
     expect(out.uhwOut).toBeUndefined();
     r.ok(await r.write('DEALLOC_PD', { req: handleReq(4, 0, h) }));

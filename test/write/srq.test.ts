@@ -17,10 +17,6 @@ const modify = (x: IbUverbsModifySrqInit) => ({ req: struct(IB_UVERBS_MODIFY_SRQ
 const query = (srqHandle: number) => ({ req: struct(IB_UVERBS_QUERY_SRQ_SIZE, encodeIbUverbsQuerySrq, { srqHandle }) });
 const destroy = (h: number) => ({ req: handleReq(16, 8, h) });
 
-function rec<T>(r: WriteRig, h: number): T {
-  return r.device.idr.get(h)!.object as T;
-}
-
 describe('CREATE_SRQ, CREATE_XSRQ', () => {
   it('CREATE_SRQ makes a basic SRQ with what the device grants, and no SRQ number in the answer', async () => {
     const r = await WriteRig.open();
@@ -29,8 +25,8 @@ describe('CREATE_SRQ, CREATE_XSRQ', () => {
     const resp = await r.call('CREATE_SRQ', { req }, decodeIbUverbsCreateSrqResp);
     const g = grantSrq(100, 3);
     expect(resp).toMatchObject({ maxWr: g.maxWr, maxSge: g.maxSge, srqn: 0 });
-    const s = rec<Srq>(r, resp.srqHandle);
-    expect(s).toMatchObject({ srqType: SRQT.IB_UVERBS_SRQT_BASIC, limit: 10, userHandle: 0x5n, pd: rec<Pd>(r, p) });
+    const s = r.record<Srq>(resp.srqHandle);
+    expect(s).toMatchObject({ srqType: SRQT.IB_UVERBS_SRQT_BASIC, limit: 10, userHandle: 0x5n, pd: r.record<Pd>(p) });
     expect(s.eventFile).toBe((r.session.file.context as Context).defaultAsyncEvent);
   });
 
@@ -40,11 +36,11 @@ describe('CREATE_SRQ, CREATE_XSRQ', () => {
     const c = await cq(r);
     const x = await xrcd(r);
     const xs = await srq(r, { pdHandle: p, srqType: SRQT.IB_UVERBS_SRQT_XRC, xrcdHandle: x, cqHandle: c });
-    expect(xs.srqn).toBe(rec<Srq>(r, xs.srqHandle).srqn);
-    expect(rec<Srq>(r, xs.srqHandle)).toMatchObject({ xrcd: rec<Xrcd>(r, x), cq: rec<Cq>(r, c) });
+    expect(xs.srqn).toBe(r.record<Srq>(xs.srqHandle).srqn);
+    expect(r.record<Srq>(xs.srqHandle)).toMatchObject({ xrcd: r.record<Xrcd>(x), cq: r.record<Cq>(c) });
     await r.fails(EBUSY, 'CLOSE_XRCD', { req: handleReq(4, 0, x) });
     const tm = await srq(r, { pdHandle: p, srqType: SRQT.IB_UVERBS_SRQT_TM, cqHandle: c, maxNumTags: 8 });
-    expect(rec<Srq>(r, tm.srqHandle)).toMatchObject({ maxNumTags: 8, cq: rec<Cq>(r, c), xrcd: undefined });
+    expect(r.record<Srq>(tm.srqHandle)).toMatchObject({ maxNumTags: 8, cq: r.record<Cq>(c), xrcd: undefined });
     await r.fails(EINVAL, 'CREATE_XSRQ', { req: xsrqReq({ pdHandle: p, srqType: SRQT.IB_UVERBS_SRQT_TM, cqHandle: c, maxNumTags: 0 }) });
   });
 
@@ -57,7 +53,7 @@ describe('CREATE_SRQ, CREATE_XSRQ', () => {
     for (const bad of [{ xrcdHandle: p }, { cqHandle: 900 }, { pdHandle: x }]) await r.fails(EINVAL, 'CREATE_XSRQ', { req: xsrqReq({ ...xrc, ...bad }) });
     await r.fails(EOPNOTSUPP, 'CREATE_XSRQ', { req: xsrqReq({ pdHandle: p, srqType: SRQT.IB_UVERBS_SRQT_TM, cqHandle: c, maxNumTags: 4 }) });
     await r.fails(EINVAL, 'CREATE_XSRQ', { req: xsrqReq({ pdHandle: p, maxWr: 1 << 16 }) });
-    expect([coreState(r.device).count('SRQ'), rec<Pd>(r, p).usecnt, rec<Cq>(r, c).usecnt, rec<Xrcd>(r, x).usecnt]).toEqual([0, 0, 0, 0]);
+    expect([coreState(r.device).count('SRQ'), r.record<Pd>(p).usecnt, r.record<Cq>(c).usecnt, r.record<Xrcd>(x).usecnt]).toEqual([0, 0, 0, 0]);
     const bare = await WriteRig.open({ context: false });
     await bare.fails(EINVAL, 'CREATE_SRQ', { req: struct(IB_UVERBS_CREATE_SRQ_SIZE, encodeIbUverbsCreateSrq, { maxWr: 4 }) });
   });
@@ -79,7 +75,7 @@ describe('MODIFY_SRQ, QUERY_SRQ', () => {
     await r.fails(EINVAL, 'MODIFY_SRQ', modify({ srqHandle: 404, attrMask: IB_SRQ.LIMIT }));
     await r.fails(EINVAL, 'QUERY_SRQ', query(404));
     r.ok(await r.write('MODIFY_SRQ', modify({ srqHandle: s.srqHandle, attrMask: 0 })));
-    expect(rec<Srq>(r, s.srqHandle).limit).toBe(0);
+    expect(r.record<Srq>(s.srqHandle).limit).toBe(0);
   });
 });
 
@@ -92,7 +88,7 @@ describe('DESTROY_SRQ', () => {
     const q = await qp(r, { pdHandle: p, sendCqHandle: c, recvCqHandle: c, isSrq: 1, srqHandle: s.srqHandle, maxRecvWr: 0 });
     await r.fails(EBUSY, 'DESTROY_SRQ', destroy(s.srqHandle));
     r.ok(await r.write('DESTROY_QP', destroy(q.qpHandle)));
-    rec<Srq>(r, s.srqHandle).eventsReported = 2;
+    r.record<Srq>(s.srqHandle).eventsReported = 2;
     expect((await r.call('DESTROY_SRQ', destroy(s.srqHandle), decodeIbUverbsDestroySrqResp)).eventsReported).toBe(2);
     await r.fails(ENOENT, 'DESTROY_SRQ', destroy(s.srqHandle));
     await r.fails(EINVAL, 'DESTROY_SRQ', destroy(p));

@@ -11,20 +11,11 @@ import {
 import { EBUSY, EINVAL, ENOENT, ENOSPC, EOPNOTSUPP } from '../../runtime/errno.js';
 import { coreState, WqState, type Cq, type Pd, type RwqIndTbl, type Wq } from '../../runtime/emulated/core/index.js';
 import { IB_WQ } from '../../runtime/emulated/core/write/wq.js';
-import { cq, handleReq, indTbl, indTblReq, pd, wq, wqReq } from './objects.js';
+import { cq, exDestroy, indTbl, indTblReq, pd, wq, wqReq } from './objects.js';
 import { concat, struct, WriteRig } from './rig.js';
 
 const modify = (x: IbUverbsExModifyWqInit) => ({ req: struct(IB_UVERBS_EX_MODIFY_WQ_SIZE, encodeIbUverbsExModifyWq, x), respRoom: 0 });
 const destroyWq = (wqHandle: number, compMask = 0) => ({ req: struct(IB_UVERBS_EX_DESTROY_WQ_SIZE, encodeIbUverbsExDestroyWq, { wqHandle, compMask }) });
-const destroyTbl = (h: number, compMask = 0) => {
-  const req = handleReq(8, 4, h);
-  new DataView(req.buffer).setUint32(0, compMask, true);
-  return { req, respRoom: 0 };
-};
-
-function rec<T>(r: WriteRig, h: number): T {
-  return r.device.idr.get(h)!.object as T;
-}
 
 async function setup(caps = {}): Promise<{ r: WriteRig; p: number; c: number }> {
   const r = await WriteRig.open({ caps });
@@ -35,10 +26,10 @@ describe('EX_CREATE_WQ', () => {
   it('a receive WQ: powers of two granted, its number, response_length, PD and CQ held', async () => {
     const { r, p, c } = await setup();
     const resp = await r.call('EX_CREATE_WQ', { req: wqReq({ pdHandle: p, cqHandle: c, maxWr: 100, maxSge: 3, userHandle: 0x42n }) }, decodeIbUverbsExCreateWqResp);
-    const w = rec<Wq>(r, resp.wqHandle);
+    const w = r.record<Wq>(resp.wqHandle);
     expect(resp).toMatchObject({ responseLength: 24, maxWr: 128, maxSge: 4, wqn: w.wqn });
-    expect(w).toMatchObject({ state: WqState.RESET, userHandle: 0x42n, pd: rec<Pd>(r, p), cq: rec<Cq>(r, c) });
-    expect([rec<Pd>(r, p).usecnt, rec<Cq>(r, c).usecnt]).toEqual([1, 1]);
+    expect(w).toMatchObject({ state: WqState.RESET, userHandle: 0x42n, pd: r.record<Pd>(p), cq: r.record<Cq>(c) });
+    expect([r.record<Pd>(p).usecnt, r.record<Cq>(c).usecnt]).toEqual([1, 1]);
   });
 
   it('comp_mask non-zero answers EOPNOTSUPP; a bad PD or CQ or type EINVAL; flags the device lacks EOPNOTSUPP', async () => {
@@ -48,7 +39,7 @@ describe('EX_CREATE_WQ', () => {
     await r.fails(EINVAL, 'EX_CREATE_WQ', { req: wqReq({ pdHandle: p, cqHandle: p }) });
     await r.fails(EINVAL, 'EX_CREATE_WQ', { req: wqReq({ pdHandle: p, cqHandle: c, wqType: 1 }) });
     await r.fails(EOPNOTSUPP, 'EX_CREATE_WQ', { req: wqReq({ pdHandle: p, cqHandle: c, createFlags: WQF.IB_UVERBS_WQ_FLAGS_CVLAN_STRIPPING }) });
-    expect([coreState(r.device).count('WQ'), rec<Pd>(r, p).usecnt, rec<Cq>(r, c).usecnt]).toEqual([0, 0, 0]);
+    expect([coreState(r.device).count('WQ'), r.record<Pd>(p).usecnt, r.record<Cq>(c).usecnt]).toEqual([0, 0, 0]);
     // A request that stops after max_sge reads create_flags as 0.
     r.ok(await r.write('EX_CREATE_WQ', { req: wqReq({ pdHandle: p, cqHandle: c, createFlags: 1 }).subarray(0, 32) }));
     const bare = await WriteRig.open({ context: false });
@@ -61,12 +52,12 @@ describe('EX_MODIFY_WQ', () => {
     const { r, p, c } = await setup();
     const h = (await wq(r, p, c)).wqHandle;
     r.ok(await r.write('EX_MODIFY_WQ', modify({ wqHandle: h, attrMask: IB_WQ.STATE, wqState: WqState.RDY })));
-    expect(rec<Wq>(r, h).state).toBe(WqState.RDY);
+    expect(r.record<Wq>(h).state).toBe(WqState.RDY);
     await r.fails(EINVAL, 'EX_MODIFY_WQ', modify({ wqHandle: h, attrMask: IB_WQ.STATE | IB_WQ.CUR_STATE, currWqState: WqState.RESET, wqState: WqState.ERR }));
     r.ok(await r.write('EX_MODIFY_WQ', modify({ wqHandle: h, attrMask: IB_WQ.STATE | IB_WQ.CUR_STATE, currWqState: WqState.RDY, wqState: WqState.ERR })));
     await r.fails(EINVAL, 'EX_MODIFY_WQ', modify({ wqHandle: h, attrMask: IB_WQ.STATE, wqState: WqState.RDY }));
     r.ok(await r.write('EX_MODIFY_WQ', modify({ wqHandle: h, attrMask: IB_WQ.STATE, wqState: WqState.RESET })));
-    expect(rec<Wq>(r, h).state).toBe(WqState.RESET);
+    expect(r.record<Wq>(h).state).toBe(WqState.RESET);
   });
 
   it('attr_mask 0 or with unknown bits, a bad WQ, or a state beyond ERR answers EINVAL', async () => {
@@ -77,7 +68,7 @@ describe('EX_MODIFY_WQ', () => {
     await r.fails(EINVAL, 'EX_MODIFY_WQ', modify({ wqHandle: p, attrMask: IB_WQ.STATE }));
     await r.fails(EINVAL, 'EX_MODIFY_WQ', modify({ wqHandle: h, attrMask: IB_WQ.STATE, wqState: 3 }));
     await r.fails(EINVAL, 'EX_MODIFY_WQ', modify({ wqHandle: h, attrMask: IB_WQ.CUR_STATE, currWqState: 3 }));
-    expect(rec<Wq>(r, h).state).toBe(WqState.RESET);
+    expect(r.record<Wq>(h).state).toBe(WqState.RESET);
   });
 
   it('flags: VLAN stripping changes, PCI write end padding does not (EOPNOTSUPP), nor stripping on a device without it', async () => {
@@ -85,7 +76,7 @@ describe('EX_MODIFY_WQ', () => {
     const h = (await wq(r, p, c)).wqHandle;
     const cvlan = WQF.IB_UVERBS_WQ_FLAGS_CVLAN_STRIPPING;
     r.ok(await r.write('EX_MODIFY_WQ', modify({ wqHandle: h, attrMask: IB_WQ.FLAGS, flags: cvlan | WQF.IB_UVERBS_WQ_FLAGS_SCATTER_FCS, flagsMask: cvlan })));
-    expect(rec<Wq>(r, h).flags).toBe(cvlan);
+    expect(r.record<Wq>(h).flags).toBe(cvlan);
     await r.fails(EOPNOTSUPP, 'EX_MODIFY_WQ', modify({ wqHandle: h, attrMask: IB_WQ.FLAGS, flagsMask: WQF.IB_UVERBS_WQ_FLAGS_PCI_WRITE_END_PADDING }));
     const bare = await setup({ wqFlags: 0 });
     const h2 = (await wq(bare.r, bare.p, bare.c)).wqHandle;
@@ -100,10 +91,10 @@ describe('EX_DESTROY_WQ', () => {
     await r.fails(EOPNOTSUPP, 'EX_DESTROY_WQ', destroyWq(h, 1));
     const t = await indTbl(r, [h]);
     await r.fails(EBUSY, 'EX_DESTROY_WQ', destroyWq(h));
-    r.ok(await r.write('EX_DESTROY_RWQ_IND_TBL', destroyTbl(t.indTblHandle)));
-    rec<Wq>(r, h).eventsReported = 6;
+    r.ok(await r.write('EX_DESTROY_RWQ_IND_TBL', exDestroy(t.indTblHandle)));
+    r.record<Wq>(h).eventsReported = 6;
     expect(await r.call('EX_DESTROY_WQ', destroyWq(h), decodeIbUverbsExDestroyWqResp)).toMatchObject({ responseLength: 16, eventsReported: 6 });
-    expect([rec<Pd>(r, p).usecnt, rec<Cq>(r, c).usecnt]).toEqual([0, 0]);
+    expect([r.record<Pd>(p).usecnt, r.record<Cq>(c).usecnt]).toEqual([0, 0]);
     await r.fails(ENOENT, 'EX_DESTROY_WQ', destroyWq(h));
     await r.fails(EINVAL, 'EX_DESTROY_WQ', destroyWq(p));
   });
@@ -115,15 +106,15 @@ describe('EX_CREATE_RWQ_IND_TBL, EX_DESTROY_RWQ_IND_TBL', () => {
     const a = (await wq(r, p, c)).wqHandle;
     const b = (await wq(r, p, c)).wqHandle;
     const resp = await r.call('EX_CREATE_RWQ_IND_TBL', { req: indTblReq(1, [a, b]) }, decodeIbUverbsExCreateRwqIndTableResp);
-    const t = rec<RwqIndTbl>(r, resp.indTblHandle);
+    const t = r.record<RwqIndTbl>(resp.indTblHandle);
     expect(resp).toMatchObject({ responseLength: 16, indTblNum: t.indTblNum });
-    expect(t.wqs).toEqual([rec<Wq>(r, a), rec<Wq>(r, b)]);
-    expect(rec<Wq>(r, a).usecnt).toBe(1);
-    await r.fails(EOPNOTSUPP, 'EX_DESTROY_RWQ_IND_TBL', destroyTbl(resp.indTblHandle, 1));
-    r.ok(await r.write('EX_DESTROY_RWQ_IND_TBL', destroyTbl(resp.indTblHandle)));
-    expect(rec<Wq>(r, a).usecnt).toBe(0);
-    await r.fails(ENOENT, 'EX_DESTROY_RWQ_IND_TBL', destroyTbl(resp.indTblHandle));
-    await r.fails(EINVAL, 'EX_DESTROY_RWQ_IND_TBL', destroyTbl(a));
+    expect(t.wqs).toEqual([r.record<Wq>(a), r.record<Wq>(b)]);
+    expect(r.record<Wq>(a).usecnt).toBe(1);
+    await r.fails(EOPNOTSUPP, 'EX_DESTROY_RWQ_IND_TBL', exDestroy(resp.indTblHandle, 1));
+    r.ok(await r.write('EX_DESTROY_RWQ_IND_TBL', exDestroy(resp.indTblHandle)));
+    expect(r.record<Wq>(a).usecnt).toBe(0);
+    await r.fails(ENOENT, 'EX_DESTROY_RWQ_IND_TBL', exDestroy(resp.indTblHandle));
+    await r.fails(EINVAL, 'EX_DESTROY_RWQ_IND_TBL', exDestroy(a));
   });
 
   it('comp_mask EOPNOTSUPP; a size above 2^13 EINVAL; handles missing ENOSPC; non-zero bytes after them EOPNOTSUPP', async () => {
@@ -141,6 +132,6 @@ describe('EX_CREATE_RWQ_IND_TBL, EX_DESTROY_RWQ_IND_TBL', () => {
     const a = (await wq(r, p, c)).wqHandle;
     await r.fails(EINVAL, 'EX_CREATE_RWQ_IND_TBL', { req: indTblReq(1, [a, p]) });
     await r.fails(EINVAL, 'EX_CREATE_RWQ_IND_TBL', { req: indTblReq(2, [a, a, a, a]) });
-    expect(rec<Wq>(r, a).usecnt).toBe(0);
+    expect(r.record<Wq>(a).usecnt).toBe(0);
   });
 });

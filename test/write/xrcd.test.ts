@@ -3,6 +3,7 @@
  * opens of one file's inode, across files and processes) and CLOSE_XRCD.
  */
 import { describe, expect, it } from 'vitest';
+import { IB_UVERBS_SRQ_TYPE as SRQT } from '../../generated/core/enums.js';
 import { EAGAIN, EBADF, EBUSY, EINVAL, ENOENT } from '../../runtime/errno.js';
 import { Inode } from '../../runtime/process.js';
 import { coreState, type Xrcd } from '../../runtime/emulated/core/index.js';
@@ -10,22 +11,17 @@ import { O_CREAT, O_EXCL } from '../../runtime/emulated/core/write/xrcd.js';
 import { Session } from '../emulated/helpers.js';
 import { cq, handleReq, pd, srq, xrcd, xrcdReq } from './objects.js';
 import { WriteRig } from './rig.js';
-import { IB_UVERBS_SRQ_TYPE as SRQT } from '../../generated/core/enums.js';
 
 const close = (h: number) => ({ req: handleReq(4, 0, h) });
-
-function rec(r: WriteRig, h: number): Xrcd {
-  return r.device.idr.get(h)!.object as Xrcd;
-}
 
 describe('OPEN_XRCD, CLOSE_XRCD', () => {
   it('without a file, each open is a domain of its own', async () => {
     const r = await WriteRig.open();
     const a = await xrcd(r);
     const b = await xrcd(r);
-    expect(rec(r, a).xrcdn).not.toBe(rec(r, b).xrcdn);
+    expect(r.record<Xrcd>(a).xrcdn).not.toBe(r.record<Xrcd>(b).xrcdn);
     r.ok(await r.write('CLOSE_XRCD', close(a)));
-    expect(coreState(r.device).xrcdns.has(rec(r, b).xrcdn)).toBe(true);
+    expect(coreState(r.device).xrcdns.has(r.record<Xrcd>(b).xrcdn)).toBe(true);
     expect(coreState(r.device).count('XRCD')).toBe(1);
   });
 
@@ -40,8 +36,8 @@ describe('OPEN_XRCD, CLOSE_XRCD', () => {
     const far = new WriteRig(new Session(r.device));
     r.ok(await far.write('GET_CONTEXT'));
     const c = await xrcd(far, far.session.process.openFile(inode), O_CREAT);
-    const n = rec(r, a).xrcdn;
-    expect([rec(r, b).xrcdn, rec(far, c).xrcdn]).toEqual([n, n]);
+    const n = r.record<Xrcd>(a).xrcdn;
+    expect([r.record<Xrcd>(b).xrcdn, far.record<Xrcd>(c).xrcdn]).toEqual([n, n]);
     expect(coreState(r.device).xrcdTable.get(inode)?.opens).toBe(3);
     await r.fails(EINVAL, 'OPEN_XRCD', { req: xrcdReq(fd, O_CREAT | O_EXCL) });
 
@@ -61,7 +57,7 @@ describe('OPEN_XRCD, CLOSE_XRCD', () => {
     const a = await xrcd(r, r.session.fd, O_CREAT);
     const other = await r.openFile();
     const b = await xrcd(r, other.fd, 0);
-    expect(rec(r, b).xrcdn).toBe(rec(r, a).xrcdn);
+    expect(r.record<Xrcd>(b).xrcdn).toBe(r.record<Xrcd>(a).xrcdn);
     const bare = await WriteRig.open({ context: false });
     await bare.fails(EINVAL, 'OPEN_XRCD', { req: xrcdReq(-1) });
   });

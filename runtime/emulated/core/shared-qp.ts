@@ -19,6 +19,7 @@ export interface SharedQp extends Qp {
   readonly real: Qp;
 }
 
+/** Whether a QP record is an opened (shared) one rather than a QP of the device's own. */
 export function isSharedQp(r: Qp): r is SharedQp {
   return 'real' in r;
 }

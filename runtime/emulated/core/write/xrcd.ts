@@ -11,8 +11,9 @@ import { newXrcd } from '../pd.js';
 import type { CoreState } from '../state.js';
 import { destroyCommand, typeOf } from './common.js';
 
-/** open(2)'s O_CREAT and O_EXCL, as OPEN_XRCD's oflags carries them. */
+/** open(2)'s O_CREAT in OPEN_XRCD's oflags: make the file's domain if it has none. */
 export const O_CREAT = 0o100;
+/** open(2)'s O_EXCL in OPEN_XRCD's oflags: refuse a file that has a domain already. */
 export const O_EXCL = 0o200;
 /** OPEN_XRCD's fd for "no file": -1 in a u32. */
 const NO_FD = 0xffff_ffff;
