@@ -1,8 +1,10 @@
 /**
  * A user process as the kernel sees it: its address space and its fd table. open()
  * of a device gives a uverbs file; fd-type objects (completion channels, async event
- * files, dma-bufs) get fds in the same table. ioctl() and close() are the syscalls,
- * returning 0 or -errno as the kernel does; write() of a command returns the byte count.
+ * files, dma-bufs) get fds in the same table, and so do regular files (only their inode
+ * matters here: OPEN_XRCD shares an XRC domain among the opens of one file).
+ * ioctl() and close() are the syscalls, returning 0 or -errno as the kernel does;
+ * write() of a command returns the byte count.
  */
 import { dispatch } from './dispatch.js';
 import { dispatchWrite } from './write-dispatch.js';
@@ -12,7 +14,25 @@ import { UverbsFile } from './file.js';
 import { UObjectState, type UObject } from './uobject.js';
 import { UserMemory } from './user-memory.js';
 
-type OpenFile = { kind: 'uverbs'; file: UverbsFile } | { kind: 'object'; uobject: UObject } | { kind: 'reserved'; uobject: UObject };
+/**
+ * A regular file's inode: what every fd opened on the same file shares, in this
+ * process or another (file_inode). Make one per file and open it with Process.openFile.
+ */
+export class Inode {
+  constructor(
+    /** Where the file is, for messages. */
+    readonly path: string,
+  ) {}
+}
+
+/** The one inode every anonymous-inode file shares (anon_inode_inode): completion channels, event files, dma-bufs. */
+const ANON_INODE = new Inode('anon_inode:[uverbs-object]');
+
+type OpenFile =
+  | { kind: 'uverbs'; file: UverbsFile }
+  | { kind: 'object'; uobject: UObject }
+  | { kind: 'reserved'; uobject: UObject }
+  | { kind: 'regular'; inode: Inode };
 
 export class Process {
   readonly memory = new UserMemory();
@@ -31,6 +51,38 @@ export class Process {
     const fd = this.freeFd();
     this.fds.set(fd, { kind: 'uverbs', file: new UverbsFile(device, this) });
     return fd;
+  }
+
+  /** open() of a regular file: an fd on `inode`. */
+  openFile(inode: Inode): number {
+    const fd = this.freeFd();
+    this.fds.set(fd, { kind: 'regular', inode });
+    return fd;
+  }
+
+  /** Whether `fd` is open (a reserved fd is not yet: its object is being created). */
+  isOpen(fd: number): boolean {
+    const f = this.fds.get(fd);
+    return f !== undefined && f.kind !== 'reserved';
+  }
+
+  /**
+   * file_inode of an open fd, or undefined when `fd` is not open: a regular file's own
+   * inode, the device node for a uverbs file (every open of the device shares it), the
+   * anonymous inode for an object's fd.
+   */
+  inodeOf(fd: number): object | undefined {
+    const f = this.fds.get(fd);
+    switch (f?.kind) {
+      case 'regular':
+        return f.inode;
+      case 'uverbs':
+        return f.file.device;
+      case 'object':
+        return ANON_INODE;
+      default:
+        return undefined;
+    }
   }
 
   /** The uverbs file behind `fd`, if it is one. */
@@ -53,7 +105,7 @@ export class Process {
     return dispatch(f.file, request, arg);
   }
 
-  /** write(fd, buf, count) of a write() ABI command: `count`, or -errno. Object fds are opened read-only (EBADF). */
+  /** write(fd, buf, count) of a write() ABI command: `count`, or -errno. Object fds and regular files are open read-only here (EBADF). */
   async write(fd: number, addr: number, count: number): Promise<number> {
     const f = this.fds.get(fd);
     if (!f || f.kind !== 'uverbs') return -EBADF;
@@ -63,13 +115,15 @@ export class Process {
   /**
    * read(fd, addr, count): bytes read into this process's memory at `addr`, or -errno:
    * EBADF for an fd that is not open, EINVAL for a uverbs file or an object whose type
-   * has no read (TypeOps.read), and whatever the type's read answers. The emulation
+   * has no read (TypeOps.read), and whatever the type's read answers; a regular file
+   * (whose contents are not modelled) reads as empty. The emulation
    * never blocks: event files answer EAGAIN when empty, as with O_NONBLOCK.
    */
   async read(fd: number, addr: number, count: number): Promise<number> {
     const f = this.fds.get(fd);
     if (!f || f.kind === 'reserved') return -EBADF;
     if (f.kind === 'uverbs') return -EINVAL;
+    if (f.kind === 'regular') return 0; // its contents are not modelled: an empty file, at its end
     const ops = f.uobject.file.device.ops(f.uobject.type);
     if (!ops.read) return -EINVAL;
     try {
@@ -85,6 +139,7 @@ export class Process {
     const f = this.fds.get(fd);
     if (!f || f.kind === 'reserved') return -EBADF;
     this.fds.delete(fd);
+    if (f.kind === 'regular') return 0;
     if (f.kind === 'uverbs') await f.file.close();
     else if (f.uobject.state !== UObjectState.DESTROYED) {
       const owner = f.uobject.file;
@@ -108,6 +163,6 @@ export class Process {
   /** Frees the fd of an object being forgotten, if the process still has it. */
   closeObjectFd(u: UObject): void {
     const f = this.fds.get(u.id);
-    if (f && f.kind !== 'uverbs' && f.uobject === u) this.fds.delete(u.id);
+    if ((f?.kind === 'object' || f?.kind === 'reserved') && f.uobject === u) this.fds.delete(u.id);
   }
 }

@@ -11,12 +11,37 @@
 import { Access, type AccessId, type TypeSpec, type WriteSpec } from './contract.js';
 import type { InputBytes } from './bundle.js';
 import type { Device } from './device.js';
-import { EINVAL, EIO, EOPNOTSUPP, UverbsError, fail } from './errno.js';
+import { EINVAL, EIO, ENOSPC, EOPNOTSUPP, UverbsError, fail } from './errno.js';
 import type { UverbsFile } from './file.js';
 import { lookupUObject } from './lookup.js';
 import { Udata } from './udata.js';
 import { UObject, UObjectState, unlock } from './uobject.js';
 import type { UserMemory } from './user-memory.js';
+
+/** What follows a request's struct (struct uverbs_req_iter), taken in order. */
+export class RequestIter {
+  constructor(
+    private readonly name: string,
+    private readonly src: InputBytes,
+    /** Offset of the next byte not taken. */
+    private at: number,
+  ) {}
+
+  /** uverbs_request_next: the next `len` bytes, in place; ENOSPC when the request ends first. */
+  next(len: number): InputBytes {
+    if (len > this.src.len - this.at) fail(ENOSPC, `${this.name}: ${len} more bytes at ${this.at} of a ${this.src.len}-byte request`);
+    const out = { view: this.src.view, offset: this.src.offset + this.at, len };
+    this.at += len;
+    return out;
+  }
+
+  /** uverbs_request_finish: whatever the command did not take must be zero (EOPNOTSUPP: a newer user asks for more). */
+  finish(): void {
+    for (let k = this.at; k < this.src.len; k++) {
+      if (this.src.view.getUint8(this.src.offset + k) !== 0) fail(EOPNOTSUPP, `${this.name}: byte ${k} past what the command takes is not zero`);
+    }
+  }
+}
 
 export class WriteBundle {
   readonly device: Device;
@@ -66,6 +91,18 @@ export class WriteBundle {
     const src = this.ucore.input(`${this.command.name} request`);
     if (offset + len > src.len) fail(EINVAL, `${this.command.name}: ${len} bytes at ${offset} of the request, which has ${src.len}`);
     return { view: src.view, offset: src.offset + offset, len };
+  }
+
+  /**
+   * uverbs_request_start: the core request as the handler's struct, for a command whose
+   * struct is followed by more (flow specs, WQ handles): ENOSPC when the request is
+   * shorter than the struct, and an iterator over what follows it.
+   */
+  requestStart<T>(decode: (v: DataView, o: number) => T): { cmd: T; rest: RequestIter } {
+    const size = this.command.reqStructSize;
+    const src = this.ucore.input(`${this.command.name} request`);
+    if (src.len < size) fail(ENOSPC, `${this.command.name}: the request is ${src.len} bytes, the struct ${size}`);
+    return { cmd: decode(src.view, src.offset), rest: new RequestIter(this.command.name, src, size) };
   }
 
   /** How many bytes of core request the user sent. */

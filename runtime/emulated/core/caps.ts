@@ -6,8 +6,9 @@
  * the actions that need it answer EOPNOTSUPP as a device without it does).
  */
 import {
-  IB_UVERBS_CORE_SUPPORT, IB_UVERBS_EX_CREATE_CQ_FLAGS, IB_UVERBS_GID_TYPE, IB_UVERBS_QP_ATTACH_COMP_CNTR_OP, IB_UVERBS_QP_TYPE,
-  IB_UVERBS_QUERY_PORT_CAP_FLAGS as PCF, IB_UVERBS_SRQ_TYPE, IB_UVERBS_WQ_FLAGS,
+  IB_UVERBS_CORE_SUPPORT, IB_UVERBS_DEVICE_CAP_FLAGS as DCF, IB_UVERBS_EX_CREATE_CQ_FLAGS, IB_UVERBS_GID_TYPE, IB_UVERBS_ODP_TRANSPORT_CAP_BITS as ODP,
+  IB_UVERBS_QP_ATTACH_COMP_CNTR_OP, IB_UVERBS_QP_TYPE, IB_UVERBS_QUERY_PORT_CAP_FLAGS as PCF, IB_UVERBS_RAW_PACKET_CAPS as RPC, IB_UVERBS_SRQ_TYPE,
+  IB_UVERBS_WQ_FLAGS,
 } from '../../../generated/core/enums.js';
 
 /** rdma_port_get_link_layer values (IB_LINK_LAYER_*). */
@@ -104,6 +105,59 @@ export interface DmahCaps {
   readonly numCpus: number;
 }
 
+/**
+ * What QUERY_DEVICE and EX_QUERY_DEVICE report beyond the limits the device enforces
+ * elsewhere in CoreCaps: its identity and the ib_device_attr fields nothing else here
+ * decides. The rest of those answers (max_qp, max_cqe, ODP, device memory, ...) come
+ * from the caps the handlers check, so that what the device says is what it does.
+ */
+export interface DeviceAttrs {
+  /** Firmware version as mlx5 packs it: major << 32 | minor << 16 | sub-minor. */
+  readonly fwVer: bigint;
+  /** The node GUID, as written (the device reports it in network byte order). */
+  readonly nodeGuid: bigint;
+  readonly sysImageGuid: bigint;
+  /** PCI vendor and device ids, hardware revision. */
+  readonly vendorId: number;
+  readonly vendorPartId: number;
+  readonly hwVer: number;
+  /**
+   * ib_uverbs_device_cap_flags the device has whatever its other caps say; the bits
+   * that follow from other caps (XRC, memory windows, flushes, ...) are added to them.
+   */
+  readonly deviceCapFlags: bigint;
+  readonly maxSgeRd: number;
+  /** RDMA reads and atomics a QP may have outstanding, as responder and as initiator. */
+  readonly maxQpRdAtom: number;
+  readonly maxQpInitRdAtom: number;
+  /** enum ib_atomic_cap: 0 none, 1 within the HCA, 2 global. */
+  readonly atomicCap: number;
+  readonly maxMcastGrp: number;
+  readonly maxMcastQpAttach: number;
+  readonly localCaAckDelay: number;
+  /** Valid bits of a completion timestamp, and the clock's frequency in kHz. */
+  readonly timestampMask: bigint;
+  readonly hcaCoreClock: bigint;
+  /** ib_uverbs_raw_packet_caps. */
+  readonly rawPacketCaps: number;
+  /** RSS: QP types that spread over indirection tables (a bit per ib_qp_type), how many tables. */
+  readonly rssQpTypes: number;
+  readonly maxRwqIndirectionTables: number;
+  /** Tag matching: rendezvous header size, operations in flight, SGEs per tag, ib_uverbs_tm_cap flags. */
+  readonly tmMaxRndvHdrSize: number;
+  readonly tmMaxOps: number;
+  readonly tmMaxSge: number;
+  readonly tmFlags: number;
+  /** ODP operations per transport (ib_uverbs_odp_transport_cap_bits), when the device pages on demand. */
+  readonly odpTransportCaps: number;
+}
+
+/** CQ moderation (EX_MODIFY_CQ): the most completions and microseconds an event may wait for. */
+export interface CqModerationCaps {
+  readonly maxCount: number;
+  readonly maxPeriod: number;
+}
+
 export interface CoreCaps {
   readonly numCompVectors: number;
   /** GET_CONTEXT's core_support (ib_uverbs_core_support). */
@@ -119,6 +173,8 @@ export interface CoreCaps {
   readonly cqCreateFlags: number;
   /** CQ_CREATE with a buffer user space allocated (buffer_va, buffer_fd, buf_umem). */
   readonly cqUserBuffers: boolean;
+  /** Event moderation of CQs; null: EX_MODIFY_CQ answers EOPNOTSUPP. */
+  readonly cqModeration: CqModerationCaps | null;
 
   readonly maxQp: number;
   /** Largest work queue, in work requests (a power of two). */
@@ -175,6 +231,8 @@ export interface CoreCaps {
 
   /** Ports 1..n. */
   readonly ports: readonly PortCaps[];
+
+  readonly attrs: DeviceAttrs;
 }
 
 const QPT = IB_UVERBS_QP_TYPE;
@@ -191,6 +249,7 @@ export function defaultCaps(): CoreCaps {
     cqeSize: 64,
     cqCreateFlags: IB_UVERBS_EX_CREATE_CQ_FLAGS.IB_UVERBS_CQ_FLAGS_TIMESTAMP_COMPLETION | IB_UVERBS_EX_CREATE_CQ_FLAGS.IB_UVERBS_CQ_FLAGS_IGNORE_OVERRUN,
     cqUserBuffers: true,
+    cqModeration: { maxCount: 0xffff, maxPeriod: 0xfff },
 
     maxQp: 1 << 18,
     maxQpWr: 1 << 15,
@@ -295,6 +354,38 @@ export function defaultCaps(): CoreCaps {
         ],
       },
     ],
+
+    // A ConnectX-6 (Mellanox vendor id, part 4123) with firmware 20.31.1014.
+    attrs: {
+      fwVer: (20n << 32n) | (31n << 16n) | 1014n,
+      nodeGuid: 0x9803_9b03_00a1_b2c3n,
+      sysImageGuid: 0x9803_9b03_00a1_b2c3n,
+      vendorId: 0x02c9,
+      vendorPartId: 4123,
+      hwVer: 0,
+      deviceCapFlags: BigInt(DCF.IB_UVERBS_DEVICE_BAD_PKEY_CNTR | DCF.IB_UVERBS_DEVICE_BAD_QKEY_CNTR | DCF.IB_UVERBS_DEVICE_CHANGE_PHY_PORT
+        | DCF.IB_UVERBS_DEVICE_PORT_ACTIVE_EVENT | DCF.IB_UVERBS_DEVICE_SYS_IMAGE_GUID | DCF.IB_UVERBS_DEVICE_RC_RNR_NAK_GEN
+        | DCF.IB_UVERBS_DEVICE_MEM_MGT_EXTENSIONS | DCF.IB_UVERBS_DEVICE_UD_IP_CSUM | DCF.IB_UVERBS_DEVICE_RAW_IP_CSUM
+        | DCF.IB_UVERBS_DEVICE_MANAGED_FLOW_STEERING) | BigInt(DCF.IB_UVERBS_DEVICE_RAW_SCATTER_FCS) | BigInt(DCF.IB_UVERBS_DEVICE_PCI_WRITE_END_PADDING),
+      maxSgeRd: 30,
+      maxQpRdAtom: 16,
+      maxQpInitRdAtom: 16,
+      atomicCap: 1,
+      maxMcastGrp: 1 << 21,
+      maxMcastQpAttach: 240,
+      localCaAckDelay: 16,
+      timestampMask: (1n << 63n) - 1n,
+      hcaCoreClock: 1_000_000n,
+      rawPacketCaps: RPC.IB_UVERBS_RAW_PACKET_CAP_CVLAN_STRIPPING | RPC.IB_UVERBS_RAW_PACKET_CAP_SCATTER_FCS | RPC.IB_UVERBS_RAW_PACKET_CAP_IP_CSUM,
+      rssQpTypes: 1 << QPT.IB_UVERBS_QPT_RAW_PACKET,
+      maxRwqIndirectionTables: 1 << 16,
+      tmMaxRndvHdrSize: 64,
+      tmMaxOps: 1 << 8,
+      tmMaxSge: 1,
+      tmFlags: 1,
+      odpTransportCaps: ODP.IB_UVERBS_ODP_SUPPORT_SEND | ODP.IB_UVERBS_ODP_SUPPORT_RECV | ODP.IB_UVERBS_ODP_SUPPORT_WRITE
+        | ODP.IB_UVERBS_ODP_SUPPORT_READ | ODP.IB_UVERBS_ODP_SUPPORT_ATOMIC | ODP.IB_UVERBS_ODP_SUPPORT_SRQ_RECV,
+    },
   };
 }
 

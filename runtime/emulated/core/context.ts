@@ -7,7 +7,6 @@ import type { Bundle } from '../../bundle.js';
 import { EBADF, EINVAL, ENOENT, fail } from '../../errno.js';
 import type { UverbsFile } from '../../file.js';
 import { invokeWrite } from '../../write-dispatch.js';
-import type { Process } from '../../process.js';
 import { UObjectState } from '../../uobject.js';
 import type { AsyncEvent } from './async-event.js';
 import type { CoreCaps } from './caps.js';
@@ -51,10 +50,6 @@ export function contextOf(file: UverbsFile): Context {
   return c;
 }
 
-function fdIsOpen(p: Process, fd: number): boolean {
-  return p.uverbsFile(fd) !== undefined || p.objectAt(fd) !== undefined;
-}
-
 /**
  * GET_CONTEXT's common part: the checks of ib_uverbs_get_context, then the context
  * `make` builds (a driver's make reads its UHW request and may refuse), made the
@@ -68,7 +63,7 @@ export function openContext<C extends Context>(b: Bundle, make: () => C): C {
     if (arr.len % 4 !== 0) fail(EINVAL, `fd_arr is ${arr.len} bytes, not a whole number of fds`);
     // The device registers no UCAP files, so the first fd given is closed or the wrong kind of file.
     const fd = arr.view.getInt32(arr.offset, true);
-    if (!fdIsOpen(b.file.process, fd)) fail(EBADF, `fd_arr names fd ${fd}, which is not open`);
+    if (!b.file.process.isOpen(fd)) fail(EBADF, `fd_arr names fd ${fd}, which is not open`);
     fail(EINVAL, `fd ${fd} in fd_arr is not a UCAP file`);
   }
   const ctx = make();

@@ -64,8 +64,8 @@ export interface CqParams {
 
 export interface Cq extends Base<'CQ'> {
   readonly cqn: number;
-  /** Entries granted: at least those asked for. */
-  readonly cqe: number;
+  /** Entries granted: at least those asked for (RESIZE_CQ changes it). */
+  cqe: number;
   readonly compVector: number;
   readonly flags: number;
   readonly userHandle: bigint;

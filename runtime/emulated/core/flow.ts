@@ -35,7 +35,29 @@ export function releaseCounters(_s: CoreState, r: Counters, reason: RemoveReason
   refuseIfUsed(r, reason, 'flows');
 }
 
+/** One header a rule matches: the spec type (ib_flow_spec_type, with its INNER bit), and the value and mask bytes as given. */
+export interface FlowFilter {
+  readonly specType: number;
+  readonly val: Uint8Array;
+  readonly mask: Uint8Array;
+}
+
+/** What a rule matches (struct ib_flow_attr): its type, port, flags and filters, outermost first. */
+export interface FlowMatch {
+  /** ib_flow_attr_type: normal, all default, multicast default, sniffer. */
+  readonly attrType: number;
+  readonly port: number;
+  /** ib_flow_flags. */
+  readonly flags: number;
+  readonly filters: readonly FlowFilter[];
+}
+
 export interface FlowParams {
+  readonly match?: FlowMatch;
+  /** A flow tag reported in the completion of matched packets. */
+  readonly tag?: number | undefined;
+  /** Matched packets are dropped rather than delivered. */
+  readonly drop?: boolean;
   readonly actions?: readonly FlowAction[];
   /** Counters to bind, and what each of their values counts. */
   readonly counters?: { readonly counters: Counters; readonly description: readonly CounterKind[] };
@@ -44,6 +66,9 @@ export interface FlowParams {
 
 export interface Flow extends Base<'FLOW'> {
   readonly qp: Qp;
+  readonly match: FlowMatch | undefined;
+  readonly tag: number | undefined;
+  readonly drop: boolean;
   readonly actions: readonly FlowAction[];
   readonly counters: Counters | undefined;
   readonly priority: number;
@@ -60,7 +85,10 @@ export function newFlow(s: CoreState, qp: Qp, p: FlowParams = {}): Flow {
     if (c.counters.usecnt > 0) fail(EINVAL, 'the counters object is already bound to a flow');
     if (c.description.length === 0) fail(EINVAL, 'a counters binding describes at least one counter');
   }
-  const flow = s.born<Flow>({ type: 'FLOW', usecnt: 0, released: false, qp, actions: [...(p.actions ?? [])], counters: c?.counters, priority: p.priority ?? 0, packets: 0n, bytes: 0n });
+  const flow = s.born<Flow>({
+    type: 'FLOW', usecnt: 0, released: false, qp, match: p.match, tag: p.tag, drop: p.drop ?? false, actions: [...(p.actions ?? [])], counters: c?.counters,
+    priority: p.priority ?? 0, packets: 0n, bytes: 0n,
+  });
   hold(qp);
   for (const a of flow.actions) hold(a);
   if (c) {

@@ -1,5 +1,6 @@
 /**
- * The emulated core device: every action of the core ABI and a release hook for every
+ * The emulated core device: every action of the core ABI, the write() commands
+ * (write/), and a release hook for every
  * object type, over one CoreState (Device.state). See caps.ts for what the device is,
  * records.ts for the objects it keeps. The model the write() commands call: qp-state.ts
  * (MODIFY_QP, QUERY_QP), datapath.ts (POST_SEND, POST_RECV, POST_SRQ_RECV) over the
@@ -10,8 +11,8 @@
  *   const device = createCoreDevice({ numCompVectors: 4 });
  *   const fd = process.open(device);
  */
-import { uapi, type HandlerName, type ObjectTypeName } from '../../../generated/core/uapi.js';
-import { Device, type Handler, type RemoveReasonId, type TypeOps } from '../../device.js';
+import { uapi, type HandlerName, type ObjectTypeName, type WriteHandlerName } from '../../../generated/core/uapi.js';
+import { Device, type Handler, type RemoveReasonId, type TypeOps, type WriteHandler } from '../../device.js';
 import { asyncEventHandlers, readAsyncEvent, releaseAsyncEvent, type AsyncEvent } from './async-event.js';
 import { resolveCaps, type CoreCaps } from './caps.js';
 import { compCntrHandlers, releaseCompCntr, type CompCntr } from './comp-cntr.js';
@@ -25,10 +26,12 @@ import { flowActionHandlers, releaseFlowAction, type FlowAction } from './flow-a
 import { mrHandlers, releaseMr, type Mr } from './mr.js';
 import { releaseAh, releaseMw, releasePd, releaseXrcd, type Ah, type Mw, type Pd, type Xrcd } from './pd.js';
 import { portHandlers } from './port.js';
-import { qpHandlers, releaseQp, type Qp } from './qp.js';
+import { qpHandlers, type Qp } from './qp.js';
+import { releaseQpOrShared } from './shared-qp.js';
 import { releaseSrq, srqHandlers, type Srq } from './srq.js';
 import { CoreState, recordOf, type Base } from './state.js';
 import { releaseRwqIndTbl, releaseWq, wqHandlers, type RwqIndTbl, type Wq } from './wq.js';
+import { coreWriteHandlers } from './write/index.js';
 
 export { defaultCaps, LinkLayer, Mtu, PortState, resolveCaps, type CoreCaps, type PortCaps, type GidCaps } from './caps.js';
 export { CoreState, coreState } from './state.js';
@@ -40,6 +43,7 @@ export { attachMcast, detachMcast } from './mcast.js';
 export { isModifyOk, modifyQp, queryQp, type ModifyQpAttr, type QpAttr } from './qp-state.js';
 export * from './verbs.js';
 export type { AtomicTarget, RdmaTarget, RecvWr, SendWr, Sge, UdTarget } from './wr.js';
+export { coreWriteHandlers, cqModeration, deviceCapFlags, type CqModeration } from './write/index.js';
 
 /**
  * A destroy action with nothing to report: the runtime ran the type's release hook
@@ -70,11 +74,19 @@ export function releaseHook<R extends Base<string>>(state: CoreState, type: R['t
   };
 }
 
+/** What coreOps gives: the ioctl handlers, the release hooks and the write() handlers of the core device. */
+export interface CoreOps {
+  handlers: Record<HandlerName, Handler>;
+  types: Record<ObjectTypeName, TypeOps>;
+  writeHandlers: Partial<Record<WriteHandlerName, WriteHandler>>;
+}
+
 /**
- * Every core handler and release hook over `state`: what createCoreDevice runs, and
- * what a driver's device (which extends the core ABI) starts from and overrides.
+ * Every core handler, write() handler and release hook over `state`: what
+ * createCoreDevice runs, and what a driver's device (which extends the core ABI)
+ * starts from and overrides.
  */
-export function coreOps(state: CoreState): { handlers: Record<HandlerName, Handler>; types: Record<ObjectTypeName, TypeOps> } {
+export function coreOps(state: CoreState): CoreOps {
   const handlers: Record<HandlerName, Handler> = {
     ...contextHandlers,
     ...portHandlers,
@@ -110,7 +122,7 @@ export function coreOps(state: CoreState): { handlers: Record<HandlerName, Handl
     PD: hook<Pd>('PD', releasePd),
     COMP_CHANNEL: { ...hook<CompChannel>('COMP_CHANNEL', releaseCompChannel), read: readCompEvent },
     CQ: hook<Cq>('CQ', releaseCq),
-    QP: hook<Qp>('QP', releaseQp),
+    QP: hook<Qp>('QP', releaseQpOrShared),
     SRQ: hook<Srq>('SRQ', releaseSrq),
     AH: hook<Ah>('AH', releaseAh),
     MR: hook<Mr>('MR', releaseMr),
@@ -128,5 +140,5 @@ export function coreOps(state: CoreState): { handlers: Record<HandlerName, Handl
     COMP_CNTR: hook<CompCntr>('COMP_CNTR', releaseCompCntr),
   };
 
-  return { handlers, types };
+  return { handlers, types, writeHandlers: coreWriteHandlers(state) };
 }

@@ -40,15 +40,16 @@ export interface MrParams {
 }
 
 export interface Mr extends Base<'MR'> {
-  readonly pd: Pd;
-  readonly source: MrSource;
+  /** PD, translation, access and keys change under REREG_MR; the handle stays. */
+  pd: Pd;
+  source: MrSource;
   readonly dmah: Dmah | undefined;
-  readonly iova: bigint;
-  readonly length: bigint;
+  iova: bigint;
+  length: bigint;
   /** The access granted: optional bits the device does not honour are dropped. */
-  readonly access: number;
-  readonly lkey: number;
-  readonly rkey: number;
+  access: number;
+  lkey: number;
+  rkey: number;
   /** Bytes ADVISE_MR asked the device to fault in. */
   prefetched: bigint;
 }
@@ -69,18 +70,32 @@ export function checkMrAccess(s: CoreState, access: number): void {
   if ((access & (ACC.IB_UVERBS_ACCESS_REMOTE_ATOMIC | ACC.IB_UVERBS_ACCESS_REMOTE_WRITE)) !== 0 && (access & LOCAL_WRITE) === 0) {
     fail(EINVAL, 'remote write and remote atomic access need local write');
   }
+  // IB_ACCESS_SUPPORTED: ioctl refuses these bits as flags already; write() reaches this check with them.
+  if ((access & ~IB_UVERBS_ACCESS_FLAGS_MASK) !== 0) fail(EINVAL, `access 0x${(access >>> 0).toString(16)} has bits outside 0x${IB_UVERBS_ACCESS_FLAGS_MASK.toString(16)}`);
   if ((access & ACC.IB_UVERBS_ACCESS_ON_DEMAND) !== 0 && !s.caps.odp) fail(EOPNOTSUPP, 'the device does not page on demand');
   if ((access & ACC.IB_UVERBS_ACCESS_FLUSH_GLOBAL) !== 0 && !s.caps.flushGlobal) fail(EOPNOTSUPP, 'the device cannot flush to global visibility');
   if ((access & ACC.IB_UVERBS_ACCESS_FLUSH_PERSISTENT) !== 0 && !s.caps.flushPersistent) fail(EOPNOTSUPP, 'the device cannot flush to persistence');
 }
 
+/** The length and end of a registration: 1..maxMrSize bytes that do not wrap. */
+function checkMrRange(s: CoreState, iova: bigint, length: bigint): void {
+  if (length === 0n || length > s.caps.maxMrSize) fail(EINVAL, `an MR is 1..${s.caps.maxMrSize} bytes, not ${length}`);
+  if (iova + length > U64_END) fail(EINVAL, `iova 0x${iova.toString(16)} + ${length} wraps`);
+}
+
+/** What the device grants of the access asked for: the optional bits it does not honour are dropped. */
+function grantedAccess(access: number): number {
+  return access & (~ACC.IB_UVERBS_ACCESS_OPTIONAL_RANGE | HONOURED_OPTIONAL);
+}
+
 export function newMr(s: CoreState, p: MrParams): Mr {
-  if (p.length === 0n || p.length > s.caps.maxMrSize) fail(EINVAL, `an MR is 1..${s.caps.maxMrSize} bytes, not ${p.length}`);
-  if (p.iova + p.length > U64_END) fail(EINVAL, `iova 0x${p.iova.toString(16)} + ${p.length} wraps`);
+  checkMrRange(s, p.iova, p.length);
   s.room('MR', s.caps.maxMr);
   const key = s.allocKey();
-  const access = p.access & (~ACC.IB_UVERBS_ACCESS_OPTIONAL_RANGE | HONOURED_OPTIONAL);
-  const mr = s.born<Mr>({ type: 'MR', usecnt: 0, released: false, pd: p.pd, source: p.source, dmah: p.dmah, iova: p.iova, length: p.length, access, lkey: key, rkey: key, prefetched: 0n });
+  const mr = s.born<Mr>({
+    type: 'MR', usecnt: 0, released: false, pd: p.pd, source: p.source, dmah: p.dmah, iova: p.iova, length: p.length, access: grantedAccess(p.access),
+    lkey: key, rkey: key, prefetched: 0n,
+  });
   s.keys.set(key, mr);
   hold(mr.pd);
   hold(mr.dmah);
@@ -93,6 +108,44 @@ export function releaseMr(s: CoreState, r: Mr): void {
   drop(r.dmah);
   if (r.source.kind === 'dm') drop(r.source.dm);
   s.freeKey(r.lkey);
+}
+
+/** What REREG_MR changes, each part only when its IB_MR_REREG_* bit asks for it. */
+export interface MrChange {
+  /** IB_MR_REREG_TRANS: new memory, iova and length. */
+  readonly translation?: { readonly source: MrSource; readonly iova: bigint; readonly length: bigint } | undefined;
+  /** IB_MR_REREG_PD. */
+  readonly pd?: Pd | undefined;
+  /** IB_MR_REREG_ACCESS (checked with checkMrAccess by the caller). */
+  readonly access?: number | undefined;
+}
+
+/**
+ * rereg_user_mr of an MR of user memory or a dma-buf (the command refuses device
+ * memory MRs first): the MR changes under the same handle. A new translation gets a new
+ * key, as the device builds a new memory key for it; a new PD or access keeps the key.
+ * Nothing changes when the device refuses (EINVAL for a length it cannot map).
+ */
+export function reregMr(s: CoreState, mr: Mr, c: MrChange): void {
+  const t = c.translation;
+  if (t) checkMrRange(s, t.iova, t.length);
+  if (t) {
+    const key = s.allocKey();
+    s.freeKey(mr.lkey);
+    s.keys.set(key, mr);
+    mr.lkey = key;
+    mr.rkey = key;
+    mr.source = t.source;
+    mr.iova = t.iova;
+    mr.length = t.length;
+    mr.prefetched = 0n;
+  }
+  if (c.pd && c.pd !== mr.pd) {
+    drop(mr.pd);
+    hold(c.pd);
+    mr.pd = c.pd;
+  }
+  if (c.access !== undefined) mr.access = grantedAccess(c.access);
 }
 
 /**
@@ -129,7 +182,8 @@ export function mrBytes(s: CoreState, mr: Mr, addr: bigint, len: number): { byte
   }
 }
 
-function samePageOffset(s: CoreState, a: bigint, b: bigint): boolean {
+/** Whether two addresses sit at the same offset within a page (an MR's start and its iova must). */
+export function samePageOffset(s: CoreState, a: bigint, b: bigint): boolean {
   const mask = BigInt(s.caps.pageSize - 1);
   return (a & mask) === (b & mask);
 }

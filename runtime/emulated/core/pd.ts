@@ -21,16 +21,48 @@ export function releasePd(s: CoreState, r: Pd, reason: RemoveReasonId): void {
   s.pdns.free(r.pdn);
 }
 
+/**
+ * An XRC domain opened through a file (OPEN_XRCD with an fd): every open of the same
+ * inode, by any file of the device, shares its number; the domain goes away with its
+ * last open.
+ */
+export interface XrcdShare {
+  readonly xrcdn: number;
+  opens: number;
+}
+
+/**
+ * One open of an XRC domain: what an XRCD handle names. Its usecnt counts the QPs and
+ * SRQs made through this handle (closing it while they live answers EBUSY); opens of
+ * the same inode are distinct records with one xrcdn.
+ */
 export interface Xrcd extends Base<'XRCD'> {
   readonly xrcdn: number;
+  /** The inode it was opened through; undefined for a domain of its own. */
+  readonly inode: object | undefined;
 }
 
-export function newXrcd(s: CoreState): Xrcd {
-  return s.born<Xrcd>({ type: 'XRCD', usecnt: 0, released: false, xrcdn: s.xrcdns.alloc() });
+/** An XRC domain of its own, or (with `inode`) an open of the domain that inode names, made on first open. */
+export function newXrcd(s: CoreState, inode?: object): Xrcd {
+  let xrcdn: number;
+  if (inode !== undefined) {
+    let share = s.xrcdTable.get(inode);
+    if (!share) {
+      share = { xrcdn: s.xrcdns.alloc(), opens: 0 };
+      s.xrcdTable.set(inode, share);
+    }
+    share.opens++;
+    xrcdn = share.xrcdn;
+  } else xrcdn = s.xrcdns.alloc();
+  return s.born<Xrcd>({ type: 'XRCD', usecnt: 0, released: false, xrcdn, inode });
 }
 
+/** ib_uverbs_dealloc_xrcd: the domain itself goes with the last open of its inode. */
 export function releaseXrcd(s: CoreState, r: Xrcd, reason: RemoveReasonId): void {
   refuseIfUsed(r, reason, 'XRC QPs or SRQs');
+  const share = r.inode !== undefined ? s.xrcdTable.get(r.inode) : undefined;
+  if (share && --share.opens > 0) return;
+  if (r.inode !== undefined) s.xrcdTable.delete(r.inode);
   s.xrcdns.free(r.xrcdn);
 }
 
@@ -51,7 +83,7 @@ export interface AhAttr {
   readonly sl?: number;
   readonly srcPathBits?: number;
   readonly staticRate?: number;
-  readonly grh?: Grh;
+  readonly grh?: Grh | undefined;
 }
 
 export interface Ah extends Base<'AH'> {

@@ -2,7 +2,9 @@
  * The DEVICE type's port actions: QUERY_PORT, QUERY_PORT_SPEED, QUERY_GID_TABLE and
  * QUERY_GID_ENTRY, answered from the caps' ports and GID tables.
  */
-import { encodeIbUverbsGidEntry, encodeIbUverbsQueryPortRespEx, IB_UVERBS_GID_ENTRY_SIZE, IB_UVERBS_QUERY_PORT_RESP_EX_SIZE } from '../../../generated/core/structs.js';
+import {
+  encodeIbUverbsGidEntry, encodeIbUverbsQueryPortRespEx, IB_UVERBS_GID_ENTRY_SIZE, IB_UVERBS_QUERY_PORT_RESP_EX_SIZE, type IbUverbsQueryPortRespInit,
+} from '../../../generated/core/structs.js';
 import { UVERBS_ATTRS_QUERY_GID_ENTRY, UVERBS_ATTRS_QUERY_GID_TABLE, UVERBS_ATTRS_QUERY_PORT, UVERBS_ATTRS_QUERY_PORT_SPEED } from '../../../generated/core/ids.js';
 import type { Bundle } from '../../bundle.js';
 import { EINVAL, ENODATA, fail } from '../../errno.js';
@@ -30,6 +32,34 @@ export function portSpeed(p: PortCaps): number {
   return (LANE_RATE.get(p.activeSpeed) ?? 0) * (LANES.get(p.activeWidth) ?? 0);
 }
 
+/** copy_port_attr_to_resp: the port as ib_uverbs_query_port_resp (QUERY_PORT of write(), the legacy part of ioctl's). */
+export function portResp(p: PortCaps): IbUverbsQueryPortRespInit {
+  return {
+    portCapFlags: p.portCapFlags,
+    maxMsgSz: p.maxMsgSz,
+    badPkeyCntr: 0,
+    qkeyViolCntr: 0,
+    gidTblLen: p.gidTblLen,
+    pkeyTblLen: p.pkeyTblLen,
+    lid: p.lid,
+    smLid: p.smLid,
+    state: p.state,
+    maxMtu: p.maxMtu,
+    activeMtu: p.activeMtu,
+    lmc: p.lmc,
+    maxVlNum: p.maxVlNum,
+    smSl: p.smSl,
+    subnetTimeout: p.subnetTimeout,
+    initTypeReply: p.initTypeReply,
+    activeWidth: p.activeWidth,
+    // The legacy u8 field cannot carry XDR (256); active_speed_ex has the real value.
+    activeSpeed: Math.min(p.activeSpeed, Speed.NDR),
+    physState: p.physState,
+    linkLayer: p.linkLayer,
+    flags: p.flags,
+  };
+}
+
 interface GidRow {
   readonly port: number;
   readonly portCaps: PortCaps;
@@ -53,34 +83,7 @@ export const portHandlers = {
     contextOf(b.file);
     const p = portOf(coreState(b.device), b.constIn(A.port_num, 0xffn));
     b.output(A.resp, IB_UVERBS_QUERY_PORT_RESP_EX_SIZE, (v, o) =>
-      encodeIbUverbsQueryPortRespEx(v, o, {
-        legacyResp: {
-          portCapFlags: p.portCapFlags,
-          maxMsgSz: p.maxMsgSz,
-          badPkeyCntr: 0,
-          qkeyViolCntr: 0,
-          gidTblLen: p.gidTblLen,
-          pkeyTblLen: p.pkeyTblLen,
-          lid: p.lid,
-          smLid: p.smLid,
-          state: p.state,
-          maxMtu: p.maxMtu,
-          activeMtu: p.activeMtu,
-          lmc: p.lmc,
-          maxVlNum: p.maxVlNum,
-          smSl: p.smSl,
-          subnetTimeout: p.subnetTimeout,
-          initTypeReply: p.initTypeReply,
-          activeWidth: p.activeWidth,
-          // The legacy u8 field cannot carry XDR (256); active_speed_ex has the real value.
-          activeSpeed: Math.min(p.activeSpeed, Speed.NDR),
-          physState: p.physState,
-          linkLayer: p.linkLayer,
-          flags: p.flags,
-        },
-        portCapFlags2: p.portCapFlags2,
-        activeSpeedEx: p.activeSpeed,
-      }),
+      encodeIbUverbsQueryPortRespEx(v, o, { legacyResp: portResp(p), portCapFlags2: p.portCapFlags2, activeSpeedEx: p.activeSpeed }),
     );
   },
 

@@ -1,7 +1,7 @@
 /**
- * Every record the emulated core device keeps, and their constructors: what the write()
- * commands (ALLOC_PD, CREATE_AH, OPEN_XRCD, ...) will create objects with, and what
- * tests create them with through UverbsFile.create, e.g.
+ * Every record the emulated core device keeps, and their constructors: what the ioctl
+ * actions and the write() commands (ALLOC_PD, CREATE_AH, OPEN_XRCD, ...) create objects
+ * with, and what tests create them with through UverbsFile.create, e.g.
  *
  *   file.create(device.type(UVERBS_OBJECT.PD)!, newPd(coreState(device)))
  *
@@ -15,11 +15,12 @@ export { grantedCqe, newCompChannel, newCq, type CompChannel, type Cq, type CqPa
 export { newDm, type Dm } from './dm.js';
 export { newDmabuf, type Dmabuf } from './dmabuf.js';
 export { newDmah, type Dmah, type DmahParams, type TphMemType } from './dmah.js';
-export { newCounters, newFlow, type CounterKind, type Counters, type Flow, type FlowParams } from './flow.js';
+export { newCounters, newFlow, type CounterKind, type Counters, type Flow, type FlowFilter, type FlowMatch, type FlowParams } from './flow.js';
 export { type EspEncap, type EspReplay, type EspSa, type FlowAction } from './flow-action.js';
-export { checkMrAccess, mrBytes, newMr, vaSource, type Mr, type MrParams, type MrSource } from './mr.js';
-export { newAh, newMw, newPd, newXrcd, type Ah, type AhAttr, type Grh, type Mw, type Pd, type Xrcd } from './pd.js';
+export { checkMrAccess, mrBytes, newMr, reregMr, vaSource, type Mr, type MrChange, type MrParams, type MrSource } from './mr.js';
+export { newAh, newMw, newPd, newXrcd, type Ah, type AhAttr, type Grh, type Mw, type Pd, type Xrcd, type XrcdShare } from './pd.js';
 export { grantQpCap, newQp, type Qp, type QpBuffers, type QpParams } from './qp.js';
 export { grantSrq, newSrq, type Srq, type SrqParams } from './srq.js';
-export { newRwqIndTbl, newWq, type RwqIndTbl, type Wq, type WqParams } from './wq.js';
+export { isSharedQp, openSharedQp, type SharedQp } from './shared-qp.js';
+export { modifyWq, newRwqIndTbl, newWq, WqState, type RwqIndTbl, type Wq, type WqChange, type WqParams } from './wq.js';
 export type { UserBuffer } from './umem.js';

@@ -15,6 +15,7 @@ import type { Process } from '../../process.js';
 import type { UObject } from '../../uobject.js';
 import type { CoreCaps } from './caps.js';
 import type { Qp } from './qp.js';
+import type { XrcdShare } from './pd.js';
 
 /**
  * What every record of the emulated device has. T is a core object type name by default;
@@ -134,6 +135,8 @@ export class CoreState {
   readonly qps = new Map<number, Qp>();
   /** QPs whose next send waits for the peer to post a receive (RC with rnr_retry 7, which retries forever). */
   readonly rnrWaiting = new Set<Qp>();
+  /** XRC domains opened through a file, by its inode (the kernel's xrcd_tree). */
+  readonly xrcdTable = new Map<object, XrcdShare>();
   /** How many objects of each type the device holds now (the kernel's restrack counts). */
   private readonly live = new Map<string, number>();
   /** Called after every release, for tests that count releases. */

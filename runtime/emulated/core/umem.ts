@@ -30,7 +30,7 @@ export function pinUserMemory(p: Process, addr: bigint, length: bigint, what: st
 export function dmabufOfFd(p: Process, fd: number, what: string): Dmabuf {
   const u = p.objectAt(fd);
   if (!u) {
-    if (p.uverbsFile(fd)) fail(EINVAL, `${what}: fd ${fd} is a uverbs file, not a dma-buf`);
+    if (p.isOpen(fd)) fail(EINVAL, `${what}: fd ${fd} is not a dma-buf`);
     fail(EBADF, `${what}: fd ${fd} is not open`);
   }
   if (u.type.id !== UVERBS_OBJECT.DMABUF) fail(EINVAL, `${what}: fd ${fd} is a ${u.type.name}, not a dma-buf`);

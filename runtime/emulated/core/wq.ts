@@ -2,7 +2,7 @@
  * WQ and RWQ_IND_TBL: receive queues standing alone, and the tables an RSS QP spreads
  * its traffic over. A table holds its WQs; a QP holds its table.
  */
-import { IB_UVERBS_WQ_FLAGS_MASK, IB_UVERBS_WQ_TYPE } from '../../../generated/core/enums.js';
+import { IB_UVERBS_WQ_FLAGS, IB_UVERBS_WQ_FLAGS_MASK, IB_UVERBS_WQ_TYPE } from '../../../generated/core/enums.js';
 import { UVERBS_ATTRS_WQ_CREATE, UVERBS_ATTRS_WQ_DESTROY } from '../../../generated/core/ids.js';
 import type { Bundle } from '../../bundle.js';
 import type { RemoveReasonId } from '../../device.js';
@@ -25,6 +25,12 @@ export interface WqParams {
   readonly eventFile?: AsyncEvent | undefined;
 }
 
+/** enum ib_wq_state. */
+export const WqState = { RESET: 0, RDY: 1, ERR: 2 } as const;
+
+/** The state changes a receive queue takes (the device's MODIFY_RQ) besides staying: RESET to ready, ready to error, back to RESET. */
+const WQ_TRANSITIONS: ReadonlySet<string> = new Set(['0>1', '1>2', '1>0', '2>0']);
+
 export interface Wq extends Base<'WQ'> {
   readonly wqn: number;
   readonly wqType: number;
@@ -32,7 +38,10 @@ export interface Wq extends Base<'WQ'> {
   readonly cq: Cq;
   readonly maxWr: number;
   readonly maxSge: number;
-  readonly flags: number;
+  /** ib_uverbs_wq_flags in force: CVLAN stripping may change under EX_MODIFY_WQ. */
+  flags: number;
+  /** WqState: RESET until EX_MODIFY_WQ moves it. */
+  state: number;
   readonly userHandle: bigint;
   readonly eventFile: AsyncEvent | undefined;
   eventsReported: number;
@@ -55,6 +64,7 @@ export function newWq(s: CoreState, p: WqParams): Wq {
     maxWr: roundupPow2(p.maxWr),
     maxSge: roundupPow2(Math.max(p.maxSge, 1)),
     flags,
+    state: WqState.RESET,
     userHandle: p.userHandle ?? 0n,
     eventFile: p.eventFile,
     eventsReported: 0,
@@ -62,6 +72,31 @@ export function newWq(s: CoreState, p: WqParams): Wq {
   hold(wq.pd);
   hold(wq.cq);
   return wq;
+}
+
+/** What EX_MODIFY_WQ asks for: states as enum ib_wq_state, flags only when `flagsMask` is given. */
+export interface WqChange {
+  readonly currState: number;
+  readonly state: number;
+  readonly flags?: number;
+  readonly flagsMask?: number;
+}
+
+/**
+ * modify_wq as mlx5 does it: the current state given must be the WQ's (the device's
+ * MODIFY_RQ checks it, EINVAL), the move one the device takes (EINVAL); of the flags,
+ * only CVLAN stripping changes after creation (EOPNOTSUPP without it, and for PCI write
+ * end padding); the other bits of flags_mask are ignored.
+ */
+export function modifyWq(s: CoreState, wq: Wq, c: WqChange): void {
+  const mask = c.flagsMask ?? 0;
+  const cvlan = IB_UVERBS_WQ_FLAGS.IB_UVERBS_WQ_FLAGS_CVLAN_STRIPPING;
+  if ((mask & cvlan) !== 0 && (s.caps.wqFlags & cvlan) === 0) fail(EOPNOTSUPP, 'the device cannot strip VLAN tags');
+  if ((mask & IB_UVERBS_WQ_FLAGS.IB_UVERBS_WQ_FLAGS_PCI_WRITE_END_PADDING) !== 0) fail(EOPNOTSUPP, 'PCI write end padding is set at creation only');
+  if (c.currState !== wq.state) fail(EINVAL, `WQ 0x${wq.wqn.toString(16)} is in state ${wq.state}, not ${c.currState}`);
+  if (c.state !== c.currState && !WQ_TRANSITIONS.has(`${c.currState}>${c.state}`)) fail(EINVAL, `a WQ does not move from state ${c.currState} to ${c.state}`);
+  wq.state = c.state;
+  if ((mask & cvlan) !== 0) wq.flags = (wq.flags & ~cvlan) | ((c.flags ?? 0) & cvlan);
 }
 
 export function releaseWq(s: CoreState, r: Wq, reason: RemoveReasonId): void {

@@ -108,8 +108,7 @@ export const devxHandlers = {
     if (b.has(A.fd_num)) {
       // eventfd_ctx_fdget: the emulated process has no eventfds, so an open fd is the wrong kind of file.
       const fd = b.u32(A.fd_num) | 0;
-      const p = b.file.process;
-      const open = p.uverbsFile(fd) !== undefined || p.objectAt(fd) !== undefined;
+      const open = b.file.process.isOpen(fd);
       fail(open ? EINVAL : EBADF, `fd ${fd} is ${open ? 'not an eventfd' : 'not open'}`);
     }
     const sub: Subscription = { channel, obj, types, cookie: b.has(A.cookie) ? b.u64(A.cookie) : 0n, queued: false };

@@ -8,8 +8,8 @@
  *   const device = createMlx5Device({ eswitch: switchdevEswitch() });
  *   const fd = process.open(device);
  */
-import { uapi, type HandlerName, type ObjectTypeName } from '../../../generated/mlx5/uapi.js';
-import { Device, type Handler, type TypeOps } from '../../device.js';
+import { uapi, type HandlerName, type ObjectTypeName, type WriteHandlerName } from '../../../generated/mlx5/uapi.js';
+import { Device, type Handler, type TypeOps, type WriteHandler } from '../../device.js';
 import { coreOps, releasedByHook, releaseHook } from '../core/index.js';
 import { recordOf, type Base } from '../core/state.js';
 import { resolveMlx5Caps, type Mlx5Caps } from './caps.js';
@@ -31,6 +31,18 @@ import { releaseFlowMatcher, releaseMlx5Flow, releaseSteeringAnchor, steeringHan
 export { defaultMlx5Caps, Mlx5Event, resolveMlx5Caps, switchdevEswitch, type Mlx5Caps } from './caps.js';
 export { mlx5State, Mlx5State } from './state.js';
 export * from './records.js';
+
+/**
+ * The core write() commands whose objects mlx5 makes with driver data it reads from
+ * ioctl's UHW attributes only (the context, CQs, QPs, SRQs, WQs; a shared QP, which
+ * mlx5's QP release does not know): the emulated mlx5 device does not implement them
+ * through write(), and they answer EOPNOTSUPP. Every other command runs the core's
+ * handler over mlx5's state.
+ */
+const WRITE_NEEDS_MLX5_UDATA: readonly WriteHandlerName[] = [
+  'writeGetContext', 'writeCreateCq', 'writeExCreateCq', 'writeResizeCq', 'writeCreateQp', 'writeExCreateQp', 'writeOpenQp', 'writeCreateSrq',
+  'writeCreateXsrq', 'writeExCreateWq',
+];
 
 export function createMlx5Device(caps: Partial<Mlx5Caps> = {}): Device {
   const state = new Mlx5State(resolveMlx5Caps(caps));
@@ -79,7 +91,10 @@ export function createMlx5Device(caps: Partial<Mlx5Caps> = {}): Device {
     PP: releaseHook<Pp>(state, 'PP', releasePp),
   };
 
-  return new Device(uapi, { handlers, types }, state);
+  const writeHandlers: Partial<Record<WriteHandlerName, WriteHandler>> = { ...core.writeHandlers };
+  for (const name of WRITE_NEEDS_MLX5_UDATA) delete writeHandlers[name];
+
+  return new Device(uapi, { handlers, types, writeHandlers }, state);
 }
 
 /** read(2) of a DEVX file: what `read` takes off the file for a buffer of `count` bytes, copied to user memory. */
