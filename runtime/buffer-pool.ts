@@ -47,12 +47,13 @@ export class BufferPool {
   constructor(
     private readonly memory: TransportMemory,
     options: CallerOptions,
-    /** The smallest useful buffer: what a header needs. */
+    /** The smallest useful buffer: the header every call starts with, e.g. "an ioctl header", 24. */
+    header: string,
     minSize: number,
   ) {
     const size = options.bufferSize ?? 4096;
     const maxIdle = options.maxIdle ?? 4;
-    if (!Number.isSafeInteger(size) || size < minSize) throw new RangeError(`bufferSize ${size} cannot hold even a header (${minSize} bytes)`);
+    if (!Number.isSafeInteger(size) || size < minSize) throw new RangeError(`bufferSize ${size} cannot hold even ${header} (${minSize} bytes)`);
     if (!Number.isSafeInteger(maxIdle) || maxIdle < 0) throw new RangeError(`maxIdle ${maxIdle} is not a count`);
     this.size = size;
     this.maxIdle = maxIdle;

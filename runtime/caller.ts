@@ -23,7 +23,7 @@ export class ActionCaller {
     readonly fd: number,
     options: CallerOptions = {},
   ) {
-    this.pool = new BufferPool(transport.memory, options, HDR_SIZE);
+    this.pool = new BufferPool(transport.memory, options, 'an ioctl header', HDR_SIZE);
   }
 
   /** Encodes, calls and decodes one action; `type` and `action` name it in errors. */

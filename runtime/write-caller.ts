@@ -66,7 +66,8 @@ export class WriteCaller {
     if (this.via !== 'write' && this.via !== 'ioctl') throw new RangeError(`via "${String(this.via)}" is not a route: give "write" or "ioctl"`);
     if (this.via === 'ioctl' && !invokeWrite) throw new RangeError('this driver has no DEVICE.INVOKE_WRITE action: only the write route is possible');
     this.routeName = ROUTE_NAME[this.via];
-    this.pool = new BufferPool(transport.memory, options, HDR_SIZE);
+    // Both routes need room for 24 bytes of header: an ioctl header, or an extended command's two.
+    this.pool = new BufferPool(transport.memory, options, 'an ioctl or extended write() header', HDR_SIZE);
   }
 
   /** Encodes, sends and decodes one command; the command's name and the route name it in errors. */
