@@ -10,20 +10,14 @@ import { describe, expect, it } from 'vitest';
 import { EINVAL, EOPNOTSUPP } from '../../runtime/errno.js';
 import { IoctlBuffer } from '../../runtime/ioctl-buffer.js';
 import { Process } from '../../runtime/process.js';
-import { UverbsCallError, inProcess, type Transport } from '../../runtime/transport.js';
+import { inProcess, type Transport } from '../../runtime/transport.js';
 import { RDMA_VERBS_IOCTL } from '../../runtime/wire.js';
 import { WriteCaller } from '../../runtime/write-caller.js';
 import { CoreWriteClient as MinimalWriteClient } from '../fixtures/minimal-golden/core/index.js';
 import { minimalDevice } from '../fixtures/minimal-device.js';
 import { CoreWriteClient, WRITE_INFO, encodeInvokeWrite, encodeWriteAllocPd, decodeWriteAllocPdOut } from '../../generated/core/index.js';
 import { createCoreDevice } from '../../runtime/emulated/core/index.js';
-import { recorder } from './recording.js';
-
-async function callError(p: Promise<unknown>): Promise<UverbsCallError> {
-  const e: unknown = await p.then(() => undefined, (x: unknown) => x);
-  expect(e).toBeInstanceOf(UverbsCallError);
-  return e as UverbsCallError;
-}
+import { callError, recorder } from './recording.js';
 
 describe('write() client over the minimal device', () => {
   it('runs commands and decodes responses, driver data and elements', async () => {
