@@ -1,19 +1,19 @@
 /**
- * uverbs-abi: generate [--check], model --json, decode <hex>. Every failure is one
+ * uverbs-abi: generate [--check], model --json, decode <hex> [--write]. Every failure is one
  * clear message and a non-zero exit: 1 for a bad spec or stale output, 2 for a bad
  * command line. Never a stack trace.
  */
 import { SpecError, UsageError, formatProblem } from './errors.js';
 import { emitAll, loadModel, staleFiles, writeFiles } from './generate.js';
 import { modelJson } from './model-json.js';
-import { decodeIoctl, parseHex } from './decode.js';
+import { decodeIoctl, decodeWrite, parseHex } from './decode.js';
 
 const USAGE = `usage: uverbs-abi <command> [options]
 
 commands:
   generate [--check]       generate generated/ from spec/ (--check: write nothing, fail if stale)
   model --json             print the resolved model as JSON (drivers, types, actions, attributes)
-  decode <hex>             pretty-print an ioctl buffer per the spec
+  decode <hex> [--write]   pretty-print an ioctl buffer (or, with --write, a write() buffer) per the spec
 
 common options:
   --spec <folder>          the spec folder (default: spec)
@@ -38,14 +38,22 @@ Prints the resolved model: {"drivers": [{"name", "driverId", "extends", "types":
 types with its extensions, plus its own types. See docs/model-json.md.
 
   --driver <name>   only this driver's entry`,
-  decode: `usage: uverbs-abi decode <hex> [--driver <name>] [--addr <user address>] [--spec <folder>]
+  decode: `usage: uverbs-abi decode <hex> [--write] [--driver <name>] [--addr <user address>] [--spec <folder>]
 
 Decodes an ioctl buffer (struct ib_uverbs_ioctl_hdr and its attributes) given as
 hex (spaces and 0x allowed): type, action, and each attribute by name with its
 value. Unknown ids are shown as such. Pointers that fall inside the given bytes
 are followed when --addr gives the user address of the first byte.
 
-  --driver <name>   the driver whose view decodes it (default: by the header's driver_id)
+With --write, the bytes are what write() sends to the uverbs fd instead: struct
+ib_uverbs_cmd_hdr (and ib_uverbs_ex_cmd_hdr for an extended command), then the
+request: the command by name, each request field by name with its value (handles
+named as such), bytes after the struct and the driver data as hex. The two
+layouts cannot be told apart from their bytes alone, hence the flag.
+
+  --write           decode a write() buffer (default: an ioctl buffer)
+  --driver <name>   the driver whose view decodes it (ioctl default: by the header's
+                    driver_id; write() buffers carry none, default: core)
   --addr <address>  user address of the buffer's first byte (hex or decimal)`,
 };
 
@@ -58,7 +66,7 @@ interface Parsed {
 const KNOWN: Record<string, { bool: string[]; value: string[] }> = {
   generate: { bool: ['check', 'help'], value: ['spec', 'out'] },
   model: { bool: ['json', 'help'], value: ['spec', 'driver'] },
-  decode: { bool: ['help'], value: ['spec', 'driver', 'addr'] },
+  decode: { bool: ['help', 'write'], value: ['spec', 'driver', 'addr'] },
 };
 
 function parse(argv: readonly string[]): Parsed {
@@ -185,6 +193,7 @@ function decode(p: Parsed, out: (s: string) => void): number {
   }
   const m = loadModel(str(p, 'spec', 'spec'));
   const driver = p.flags.get('driver');
-  out(decodeIoctl(m, bytes, { ...(typeof driver === 'string' ? { driver } : {}), ...(addr !== undefined ? { addr } : {}) }) + '\n');
+  const opts = { ...(typeof driver === 'string' ? { driver } : {}), ...(addr !== undefined ? { addr } : {}) };
+  out((p.flags.has('write') ? decodeWrite(m, bytes, opts) : decodeIoctl(m, bytes, opts)) + '\n');
   return 0;
 }

@@ -1,15 +1,17 @@
 /**
- * `uverbs-abi decode`: an ioctl buffer pretty-printed per the model. Driven by the
+ * `uverbs-abi decode`: an ioctl buffer, or with --write a write() buffer, pretty-printed per the model. Driven by the
  * model, not by generated code, so it also decodes what a new spec has not yet
  * generated. Pointers are followed when they land inside the given bytes.
  */
 import { UsageError } from './errors.js';
 import {
-  SCALAR_SIZE, valueText, type ActionModel, type DriverModel, type EnumModel, type FieldType, type Model,
-  type ScalarOrStruct, type StructModel, type ValueModel,
+  SCALAR_SIZE, valueText, type ActionModel, type DriverModel, type EnumModel, type FieldModel, type FieldType, type Model,
+  type Scalar, type ScalarOrStruct, type StructModel, type ValueModel,
 } from './model.js';
 import {
-  ATTR_SIZE, HDR_SIZE, MAX_IOCTL_LENGTH, TWO_32, UVERBS_ATTR_F_MANDATORY, UVERBS_ATTR_F_VALID_OUTPUT,
+  ATTR_SIZE, CMD_HDR_COMMAND, CMD_HDR_IN_WORDS, CMD_HDR_OUT_WORDS, CMD_HDR_SIZE, EX_HDR_PROVIDER_IN_WORDS, EX_HDR_PROVIDER_OUT_WORDS,
+  EX_HDR_RESERVED, EX_HDR_RESPONSE, EX_HDR_SIZE, HDR_SIZE, IB_USER_VERBS_CMD_COMMAND_MASK, IB_USER_VERBS_CMD_FLAG_EXTENDED,
+  MAX_IOCTL_LENGTH, TWO_32, UVERBS_ATTR_F_MANDATORY, UVERBS_ATTR_F_VALID_OUTPUT,
 } from '../runtime/wire.js';
 
 /** Parses hex with optional spaces, newlines, colons and 0x prefixes. */
@@ -195,3 +197,104 @@ function field(ctx: Ctx, t: FieldType, v: DataView, o: number): string {
   return '[]';
 }
 
+
+/**
+ * A write() buffer, from its first byte (struct ib_uverbs_cmd_hdr): the command by name,
+ * the extended header, each request field by name with its value (handles named as
+ * such), what follows the struct and the driver data as hex. Write buffers carry no
+ * driver id: the view is `opts.driver`'s, core by default.
+ */
+export function decodeWrite(m: Model, bytes: Uint8Array, opts: Options = {}): string {
+  if (bytes.length < CMD_HDR_SIZE) {
+    throw new UsageError(`the buffer is ${bytes.length} bytes; a write() command header (struct ib_uverbs_cmd_hdr) is ${CMD_HDR_SIZE}`);
+  }
+  const d = (opts.driver !== undefined ? pickDriver(m, 0, opts.driver) : undefined) ?? m.drivers[0]!;
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const command = v.getUint32(CMD_HDR_COMMAND, true);
+  const inWords = v.getUint16(CMD_HDR_IN_WORDS, true);
+  const outWords = v.getUint16(CMD_HDR_OUT_WORDS, true);
+  const extended = (command & IB_USER_VERBS_CMD_FLAG_EXTENDED) !== 0;
+  const number = command & IB_USER_VERBS_CMD_COMMAND_MASK;
+  const stray = (command & ~(IB_USER_VERBS_CMD_COMMAND_MASK | IB_USER_VERBS_CMD_FLAG_EXTENDED)) >>> 0;
+  const w = d.writeCommands.find((x) => x.extended === extended && x.command === number);
+  const kind = extended ? 'extended command' : 'command';
+  const lines = [`write ${w ? w.name : `unknown ${kind} ${number} (${hex(number)})`} (${w ? `${kind} ${number}, ${w.cName}` : `no such ${kind} in the ${d.name} spec`}), command word ${hex(command >>> 0)}, ${d.name} view`];
+  if (stray !== 0) lines.push(`  !! bits ${hex(stray)} are outside the command byte and the extended flag (the kernel answers EINVAL)`);
+  if (w && w.handler === undefined) lines.push('  !! implemented by no Linux kernel: the kernel checks the header and answers EOPNOTSUPP');
+  const ctx: Ctx = { bytes, view: v, addr: opts.addr, structs: d.structs, enums: d.enums };
+  let body: number;
+  let coreLen: number;
+  let driverLen: number;
+  if (extended) {
+    const all = CMD_HDR_SIZE + EX_HDR_SIZE;
+    if (bytes.length < all) throw new UsageError(`the buffer is ${bytes.length} bytes; an extended command needs both headers (ib_uverbs_cmd_hdr and ib_uverbs_ex_cmd_hdr), ${all}`);
+    const x = CMD_HDR_SIZE;
+    const response = v.getBigUint64(x + EX_HDR_RESPONSE, true);
+    const providerIn = v.getUint16(x + EX_HDR_PROVIDER_IN_WORDS, true);
+    const providerOut = v.getUint16(x + EX_HDR_PROVIDER_OUT_WORDS, true);
+    const reserved = v.getUint32(x + EX_HDR_RESERVED, true);
+    lines.push(`  in_words ${inWords} (${inWords * 8} bytes of request), out_words ${outWords} (${outWords * 8} bytes of response)`);
+    lines.push(`  ex_cmd_hdr: response ${hex(response)}, provider_in_words ${providerIn} (${providerIn * 8} bytes), provider_out_words ${providerOut} (${providerOut * 8} bytes), cmd_hdr_reserved ${reserved}`);
+    if (reserved !== 0) lines.push('  !! cmd_hdr_reserved is not zero (EINVAL)');
+    if (response === 0n && (outWords !== 0 || providerOut !== 0)) lines.push('  !! room for a response but no response address (EINVAL)');
+    if (response !== 0n && outWords === 0 && providerOut === 0) lines.push('  !! a response address with no room for a response (EINVAL)');
+    if ((inWords + providerIn) * 8 !== bytes.length - all) {
+      lines.push(`  !! in_words + provider_in_words make ${(inWords + providerIn) * 8} bytes after the headers, the buffer has ${bytes.length - all} (EINVAL)`);
+    }
+    body = all;
+    coreLen = Math.min(inWords * 8, bytes.length - all);
+    driverLen = Math.max(0, Math.min(providerIn * 8, bytes.length - all - coreLen));
+    if (w && outWords * 8 < w.responseMinLen && response !== 0n) lines.push(`  !! room for ${outWords * 8} bytes of response, ${w.name} needs at least ${w.responseMinLen} (ENOSPC)`);
+  } else {
+    lines.push(`  in_words ${inWords} (${inWords * 4} bytes written, header included), out_words ${outWords} (${outWords * 4} bytes of response room)`);
+    if (inWords * 4 !== bytes.length) lines.push(`  !! in_words make ${inWords * 4} bytes, the buffer has ${bytes.length} (a write() of the buffer answers EINVAL)`);
+    body = CMD_HDR_SIZE;
+    const inLen = bytes.length - CMD_HDR_SIZE;
+    coreLen = w?.driverData ? Math.min(w.request.size, inLen) : inLen;
+    driverLen = inLen - coreLen;
+    if (w && outWords * 4 < w.responseMinLen) lines.push(`  !! room for ${outWords * 4} bytes of response, ${w.name} needs at least ${w.responseMinLen} (ENOSPC)`);
+  }
+  if (!w) {
+    lines.push(`  body (${bytes.length - body} bytes): ${hexBytes(bytes, body, bytes.length - body)}`);
+    return lines.join('\n');
+  }
+  if (coreLen < w.requestMinLen) lines.push(`  !! the request is ${coreLen} bytes, ${w.name} needs at least ${w.requestMinLen} (ENOSPC)`);
+  const s = w.request;
+  lines.push(`  request struct ${s.name} (${s.size} bytes):`);
+  for (const f of s.fields) {
+    if (f.type.kind === 'flex' || f.size === 0) continue;
+    if (f.offset + f.size > coreLen) {
+      lines.push(`    ${f.name}: (not in the buffer)`);
+      continue;
+    }
+    const at = body + f.offset;
+    const value = f.handle ? handleText(d, f, v, at) : !extended && f.name === 'response' && f.offset === 0
+      ? `${hex(v.getBigUint64(at, true))} (where the kernel writes the response)`
+      : `${field(ctx, f.type, v, at)}${f.enum && f.type.kind === 'scalar' ? scalarEnum(f.enum, v, at, f.type.scalar) : ''}`;
+    lines.push(`    ${f.name}: ${value}`);
+  }
+  if (coreLen > s.size) {
+    const rest = coreLen - s.size;
+    const flex = s.fields.find((f) => f.type.kind === 'flex');
+    lines.push(`  after the struct (${rest} bytes${flex ? `, ${flex.name}[] and what follows` : ''}): ${hexBytes(bytes, body + s.size, rest)}`);
+  }
+  if (driverLen > 0 || w.driverData) lines.push(`  driver data (${driverLen} bytes): ${hexBytes(bytes, body + coreLen, driverLen)}`);
+  return lines.join('\n');
+}
+
+function hexBytes(bytes: Uint8Array, from: number, len: number): string {
+  return len <= 0 ? '(empty)' : Array.from(bytes.subarray(from, from + len), (b) => b.toString(16).padStart(2, '0')).join(' ');
+}
+
+/** A handle field: the object type and access the spec gives it; an fd for an fd type. */
+function handleText(d: DriverModel, f: FieldModel, v: DataView, at: number): string {
+  const h = f.handle!;
+  const isFd = d.types.find((t) => t.name === h.object)?.kind === 'fd';
+  const n = f.type.kind === 'scalar' && f.type.scalar.startsWith('s') ? v.getInt32(at, true) : v.getUint32(at, true);
+  return `${h.object} ${isFd ? 'fd' : 'handle'} ${n} (${h.access})`;
+}
+
+function scalarEnum(e: EnumModel, v: DataView, at: number, s: Scalar): string {
+  const x = SCALAR_SIZE[s] === 8 ? v.getBigUint64(at, true) : BigInt(SCALAR_SIZE[s] === 4 ? v.getUint32(at, true) : SCALAR_SIZE[s] === 2 ? v.getUint16(at, true) : v.getUint8(at));
+  return e.flags ? ` = ${flagNames(e, x)}` : enumName(e, x);
+}

@@ -20,6 +20,8 @@ import { emitStructs } from './emit/structs.js';
 import { header } from './emit/templates.js';
 import { indent } from './emit/ts.js';
 import { emitUapi } from './emit/uapi.js';
+import { emitWrite } from './emit/write.js';
+import { emitWriteClient, writeClientClassName } from './emit/write-client.js';
 
 const RUNTIME_DIR = fileURLToPath(new URL('../runtime', import.meta.url));
 
@@ -52,7 +54,9 @@ export function emitAll(model: Model, outDir = 'generated'): Map<string, string>
     }
     ts('uapi.ts', `Kernel-side tables of the ${d.name} uverbs ABI.`, emitUapi(d, runtime));
     ts('client.ts', `The typed client of the ${d.name} uverbs ABI: a method per action, over a Transport.`, emitClient(d, runtime));
-    ts('index.ts', `The ${d.name} uverbs ABI: ids, enums, structs, per-action encoders and decoders, kernel tables, the typed client.`, emitIndex(d));
+    ts('write.ts', `The user side of the ${d.name} write() ABI: command numbers, per command an encoder of the whole write() buffer and a decoder of its response.`, emitWrite(d, runtime));
+    ts('write-client.ts', `The typed write() client of the ${d.name} uverbs ABI: a method per implemented command, by write(2) or INVOKE_WRITE, over a Transport.`, emitWriteClient(d, runtime));
+    ts('index.ts', `The ${d.name} uverbs ABI: ids, enums, structs, per-action encoders and decoders, kernel tables, the typed client; the write() encoders, decoders and client.`, emitIndex(d));
     files.set(`${d.name}/README.md`, emitDocs(d, sources));
   }
   return files;
@@ -71,6 +75,8 @@ function emitIndex(d: DriverModel): string {
   for (const t of d.types) if (t.actions.length > 0) lines.push(`export * from './${typeFileName(t).replace(/\.ts$/, '.js')}';`);
   lines.push(`export { uapi, type HandlerName, type ObjectTypeName } from './uapi.js';`);
   lines.push(`export { ${clientClassName(d)} } from './client.js';`);
+  lines.push(`export * from './write.js';`);
+  lines.push(`export { ${writeClientClassName(d)} } from './write-client.js';`);
   return lines.join('\n') + '\n';
 }
 

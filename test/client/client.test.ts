@@ -6,22 +6,14 @@
 import { describe, expect, it } from 'vitest';
 import { UserPtr } from '../../runtime/ioctl-buffer.js';
 import { EBADF, EBUSY, ENOENT } from '../../runtime/errno.js';
-import { UverbsCallError } from '../../runtime/transport.js';
 import { CoreClient } from '../fixtures/minimal-golden/core/index.js';
 import { minimalDevice } from '../fixtures/minimal-device.js';
-import { recorder } from './recording.js';
+import { callError, recorder } from './recording.js';
 
 function setUp(options?: { bufferSize?: number; maxIdle?: number }) {
   const { device, log } = minimalDevice();
   const rec = recorder(device);
   return { device, log, rec, client: new CoreClient(rec.transport, rec.fd, options) };
-}
-
-/** The error a call rejected with, which must be a UverbsCallError. */
-async function callError(p: Promise<unknown>): Promise<UverbsCallError> {
-  const e: unknown = await p.then(() => undefined, (x: unknown) => x);
-  expect(e).toBeInstanceOf(UverbsCallError);
-  return e as UverbsCallError;
 }
 
 describe('generated client over the in-process transport', () => {

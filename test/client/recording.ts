@@ -5,7 +5,8 @@
  */
 import type { Device } from '../../runtime/device.js';
 import { Process } from '../../runtime/process.js';
-import { inProcess, type Transport } from '../../runtime/transport.js';
+import { expect } from 'vitest';
+import { UverbsCallError, inProcess, type Transport } from '../../runtime/transport.js';
 
 export interface Recorder {
   readonly transport: Transport;
@@ -70,4 +71,11 @@ export function recorder(device: Device): Recorder {
     },
   };
   return r;
+}
+
+/** The error a call rejected with, which must be a UverbsCallError. */
+export async function callError(p: Promise<unknown>): Promise<UverbsCallError> {
+  const e: unknown = await p.then(() => undefined, (x: unknown) => x);
+  expect(e).toBeInstanceOf(UverbsCallError);
+  return e as UverbsCallError;
 }
