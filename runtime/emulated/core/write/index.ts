@@ -11,9 +11,11 @@ import type { WriteHandler } from '../../../device.js';
 import type { CoreState } from '../state.js';
 import { contextWriteHandlers } from './context.js';
 import { cqWriteHandlers } from './cq.js';
+import { datapathWriteHandlers } from './datapath.js';
 import { flowWriteHandlers } from './flow.js';
 import { mrWriteHandlers } from './mr.js';
 import { pdWriteHandlers } from './pd.js';
+import { qpAttrWriteHandlers } from './qp-attr.js';
 import { qpWriteHandlers } from './qp.js';
 import { srqWriteHandlers } from './srq.js';
 import { wqWriteHandlers } from './wq.js';
@@ -31,6 +33,8 @@ export function coreWriteHandlers(s: CoreState): Partial<Record<WriteHandlerName
     ...mrWriteHandlers(s),
     ...cqWriteHandlers(s),
     ...qpWriteHandlers(s),
+    ...qpAttrWriteHandlers(s),
+    ...datapathWriteHandlers(s),
     ...srqWriteHandlers(s),
     ...wqWriteHandlers(s),
     ...flowWriteHandlers(s),
