@@ -47,7 +47,7 @@ function fillStruct(r: Rng, s: StructModel, view: DataView, at: number, handles:
 /**
  * Writes command `w` into the rig's buffer: returns the byte count to write(). `handles`
  * gives a handle (or fd) for each handle field in turn; `tailWords` is how much driver
- * data (or flexible array) follows the request, in 8-byte words.
+ * data (or flexible array) follows the request, in 8-byte words, where the command takes any.
  */
 export function buildWrite(rig: Rig, w: WriteCommandModel, seed: number, handles: () => number, tailWords: number): number {
   const r = rng(seed);
@@ -55,7 +55,10 @@ export function buildWrite(rig: Rig, w: WriteCommandModel, seed: number, handles
   rig.buf.bytes.fill(0, 0, RESPONSE_AT + 1024);
   const reqSize = w.request.size;
   const respSize = w.response?.size ?? 0;
-  const tail = 8 * tailWords;
+  // Only commands that take driver data or a flexible array get a tail: on any other, bytes
+  // past the request answer EOPNOTSUPP at once, and the handler would never run.
+  const takesTail = w.driverData || w.request.fields.some((f) => f.type.kind === 'flex');
+  const tail = takesTail ? 8 * tailWords : 0;
   const hdrs = w.extended ? CMD_HDR_SIZE + EX_HDR_SIZE : CMD_HDR_SIZE;
   fillStruct(r, w.request, v, hdrs, handles);
   for (let k = 0; k < tail; k++) v.setUint8(hdrs + reqSize + k, int(r, 3) === 0 ? int(r, 256) : 0);
@@ -67,7 +70,7 @@ export function buildWrite(rig: Rig, w: WriteCommandModel, seed: number, handles
     v.setUint16(4, inWords, true);
     v.setUint16(6, outWords, true);
     v.setBigUint64(CMD_HDR_SIZE, outWords > 0 ? BigInt(response) : 0n, true);
-    v.setUint16(CMD_HDR_SIZE + 8, tailWords, true);
+    v.setUint16(CMD_HDR_SIZE + 8, tail / 8, true);
     v.setUint16(CMD_HDR_SIZE + 10, 0, true);
     return CMD_HDR_SIZE + EX_HDR_SIZE + 8 * inWords + tail;
   }
