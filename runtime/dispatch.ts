@@ -15,12 +15,13 @@
 import { Access, AttrKind, ANY_OBJECT, lookup, type AttrSpec, type PtrSpec } from './contract.js';
 import { Bundle } from './bundle.js';
 import {
-  EBADF, EFAULT, EINVAL, EIO, ENOENT, ENOIOCTLCMD, ENOTTY, EOPNOTSUPP, EPROTONOSUPPORT, UverbsError, fail,
+  EFAULT, EINVAL, EIO, ENOIOCTLCMD, ENOTTY, EOPNOTSUPP, EPROTONOSUPPORT, UverbsError, fail,
 } from './errno.js';
 import type { UverbsFile } from './file.js';
 import type { Mapping } from './user-memory.js';
 import { attrPtr } from './ioctl-buffer.js';
-import { UObject, UObjectState, tryLock, unlock } from './uobject.js';
+import { UObject, unlock } from './uobject.js';
+import { lookupUObject } from './lookup.js';
 import {
   ATTR_DATA, ATTR_ELEM_ID, ATTR_FLAGS, ATTR_ID, ATTR_LEN, ATTR_RESERVED, ATTR_SIZE, HDR_SIZE, MAX_IOCTL_LENGTH, RDMA_VERBS_IOCTL,
   UVERBS_ATTR_F_MANDATORY,
@@ -34,13 +35,18 @@ export async function dispatch(file: UverbsFile, request: number, arg: number): 
   } catch (e) {
     if (e instanceof UverbsError) return -(e.errno === ENOIOCTLCMD ? ENOTTY : e.errno);
     // A handler bug must not escape as an exception either; the kernel would oops, we answer EIO and say why.
-    lastInternalError = e;
+    noteInternalError(e);
     return -EIO;
   }
 }
 
-/** The last exception a handler threw that was not a UverbsError (for tests and debugging). */
+/** The last exception a handler (ioctl or write()) threw that was not a UverbsError (for tests and debugging). */
 export let lastInternalError: unknown = undefined;
+
+/** Keeps `e` as lastInternalError: a handler bug, answered EIO. */
+export function noteInternalError(e: unknown): void {
+  lastInternalError = e;
+}
 
 async function run(file: UverbsFile, request: number, arg: number): Promise<void> {
   const b = begin(file, request, arg);
@@ -417,25 +423,15 @@ function getObject(b: Bundle, s: AttrSpec, lo: number, hi: number): UObject {
     file.reserve(u);
     return u;
   }
-  if (device.removed && s.access !== Access.DESTROY) fail(EIO, 'the device was removed');
-  let u: UObject | undefined;
+  let id: number;
   if (s.kind === AttrKind.FD) {
     // An fd is an int sign-extended to 64 bits.
-    const fd = lo | 0;
-    if ((hi | 0) !== fd >> 31) fail(EINVAL, `fd ${BigInt.asIntN(64, data64(lo, hi))} is out of range`);
-    u = file.process.objectAt(fd);
-    if (!u || u.file !== file || u.type.id !== s.objType) fail(EBADF, `fd ${fd} is not a ${device.type(s.objType)?.name ?? '?'} of this file`);
+    id = lo | 0;
+    if ((hi | 0) !== id >> 31) fail(EINVAL, `fd ${BigInt.asIntN(64, data64(lo, hi))} is out of range`);
   } else {
-    const handle = hi === 0 && lo <= 0x7fffffff ? lo : -1;
-    u = handle < 0 ? undefined : device.idr.get(handle);
-    if (!u || u.file !== file || u.state === UObjectState.RESERVED || u.state === UObjectState.DESTROYED) {
-      fail(ENOENT, `no object ${BigInt.asIntN(64, data64(lo, hi))} on this file`);
-    }
-    if (s.objType !== ANY_OBJECT && u.type.id !== s.objType) fail(EINVAL, `handle ${handle} is a ${u.type.name}, not a ${device.type(s.objType)?.name ?? '?'}`);
+    id = hi === 0 ? lo : -1; // beyond 32 bits names nothing (ENOENT)
   }
-  if (u.state === UObjectState.HW_GONE && s.access !== Access.DESTROY) fail(EIO, 'the object was released with its device');
-  tryLock(u, s.access);
-  return u;
+  return lookupUObject(file, s.objType === ANY_OBJECT ? undefined : device.type(s.objType), id, s.access);
 }
 
 /** bundle_destroy: commit or abort new objects, unlock everything else. */

@@ -83,17 +83,6 @@ export class WriteBundle {
   }
 
   /**
-   * The bytes of the core request past its struct (uverbs_request_next_ptr): the work
-   * requests and scatter lists POST_SEND and its kin carry, or a flexible array. EINVAL
-   * when the user sent fewer bytes than `len` there.
-   */
-  requestTail(offset: number, len: number): InputBytes {
-    const src = this.ucore.input(`${this.command.name} request`);
-    if (offset + len > src.len) fail(EINVAL, `${this.command.name}: ${len} bytes at ${offset} of the request, which has ${src.len}`);
-    return { view: src.view, offset: src.offset + offset, len };
-  }
-
-  /**
    * uverbs_request_start: the core request as the handler's struct, for a command whose
    * struct is followed by more (flow specs, WQ handles): ENOSPC when the request is
    * shorter than the struct, and an iterator over what follows it.

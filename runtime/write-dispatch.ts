@@ -7,6 +7,7 @@
  */
 import { NO_OBJECT, type WriteSpec } from './contract.js';
 import type { Bundle } from './bundle.js';
+import { noteInternalError } from './dispatch.js';
 import type { Device } from './device.js';
 import { EFAULT, EINVAL, EIO, ENOSPC, EOPNOTSUPP, UverbsError, fail } from './errno.js';
 import type { UverbsFile } from './file.js';
@@ -91,13 +92,10 @@ export async function dispatchWrite(file: UverbsFile, addr: number, count: numbe
   } catch (e) {
     if (e instanceof UverbsError) return -e.errno;
     // A handler bug must not escape either: the kernel would oops; we answer EIO and keep it for tests.
-    lastWriteInternalError = e;
+    noteInternalError(e);
     return -EIO;
   }
 }
-
-/** The last exception a write handler threw that was not a UverbsError (for tests and debugging). */
-export let lastWriteInternalError: unknown = undefined;
 
 async function runWrite(file: UverbsFile, addr: number, count: number): Promise<void> {
   if (count < CMD_HDR_SIZE) fail(EINVAL, `a write() of ${count} bytes is shorter than the command header`);

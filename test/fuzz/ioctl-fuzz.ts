@@ -13,7 +13,6 @@ import { EAGAIN, EBADF, EBUSY, EFAULT, EINVAL, EIO, ENOENT, ENOMEM, ENOSPC, ENOT
 import type { IoctlBuffer } from '../../runtime/ioctl-buffer.js';
 import { UObjectState } from '../../runtime/uobject.js';
 import { RDMA_VERBS_IOCTL } from '../../runtime/wire.js';
-import { lastWriteInternalError } from '../../runtime/write-dispatch.js';
 import type { Rig } from '../runtime/rig.js';
 import { rng, sampleIn } from '../sample.js';
 import { buildWrite } from './write-ops.js';
@@ -140,7 +139,7 @@ export async function runOps(t: FuzzTarget, r: Rig, ops: Op[]): Promise<void> {
     }
     if (!DOCUMENTED.has(res)) throw new Error(`undocumented answer ${res}`);
     if (lastInternalError !== undefined) throw new Error(`a handler threw: ${String(lastInternalError)}`);
-    if (lastWriteInternalError !== undefined) throw new Error(`a write handler threw: ${String(lastWriteInternalError)}`);
+    if (lastInternalError !== undefined) throw new Error(`a write handler threw: ${String(lastInternalError)}`);
     checkInvariants(r);
   }
   // Closing everything releases every object exactly once.

@@ -4,6 +4,7 @@
  * Process.write, answers read back with the generated decoders. A rig shares its
  * process and fd with an ioctl Session, so that a test can mix both paths on one file.
  */
+import { lastInternalError } from '../../runtime/dispatch.js';
 import { expect } from 'vitest';
 import { decodeIbUverbsGetContextResp, encodeIbUverbsGetContext, IB_UVERBS_GET_CONTEXT_SIZE } from '../../generated/core/structs.js';
 import type { WriteSpec } from '../../runtime/contract.js';
@@ -16,7 +17,6 @@ import {
   CMD_HDR_COMMAND, CMD_HDR_IN_WORDS, CMD_HDR_OUT_WORDS, CMD_HDR_SIZE, EX_HDR_PROVIDER_IN_WORDS, EX_HDR_PROVIDER_OUT_WORDS, EX_HDR_RESERVED,
   EX_HDR_RESPONSE, EX_HDR_SIZE, IB_USER_VERBS_CMD_FLAG_EXTENDED,
 } from '../../runtime/wire.js';
-import { lastWriteInternalError } from '../../runtime/write-dispatch.js';
 import { createCoreDevice, type CoreCaps } from '../../runtime/emulated/core/index.js';
 import { Session } from '../emulated/helpers.js';
 
@@ -124,9 +124,9 @@ export class WriteRig<S extends OpenFile = Session> {
     const w = this.spec(name);
     const count = this.build(w, c);
     this.respMap.bytes.fill(0xee);
-    const before = lastWriteInternalError;
+    const before = lastInternalError;
     const rc = await this.session.process.write(fd, this.cmdMap.addr, c.count ?? count);
-    if (rc === -EIO && lastWriteInternalError !== before) throw lastWriteInternalError;
+    if (rc === -EIO && lastInternalError !== before) throw lastInternalError;
     return rc;
   }
 
