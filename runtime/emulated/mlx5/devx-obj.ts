@@ -381,7 +381,7 @@ export const devxObjHandlers = {
     const t = resolve(b.uobject(A.handle), kind, cmd);
     if (t.obj) modify(t.obj, kind, cmd);
     const len = b.len(A.cmd_out);
-    b.output(A.cmd_out, len, () => {});
+    b.output(A.cmd_out, len, () => {}); // the firmware's answer to a modify: all zero, status 0 (MLX5_CMD_STAT_OK), no syndrome
   },
 
   mlx5DevxObjQuery(b: Bundle): void {
