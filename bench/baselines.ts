@@ -20,12 +20,12 @@
  * functions the dispatcher calls, so the comparison isolates the table-driven parse and
  * check.
  */
-import type { Device } from '../runtime/device.js';
-import { EBADF, EFAULT, EINVAL, EIO, ENOENT, EPROTONOSUPPORT, fail } from '../runtime/errno.js';
-import type { UverbsFile } from '../runtime/file.js';
-import { Access, type AccessId, type TypeSpec } from '../runtime/contract.js';
-import { UObject, UObjectState, tryLock, unlock } from '../runtime/uobject.js';
-import type { Mapping } from '../runtime/user-memory.js';
+import type { Device } from '../runtime/kernel/device.js';
+import { EBADF, EFAULT, EINVAL, EIO, ENOENT, EPROTONOSUPPORT, fail } from '../runtime/abi/errno.js';
+import type { UverbsFile } from '../runtime/kernel/uverbs-file.js';
+import { Access, type AccessId, type TypeSpec } from '../runtime/kernel/contract.js';
+import { UObject, UObjectState, tryLock, unlock } from '../runtime/kernel/uobject.js';
+import type { Mapping } from '../runtime/process/user-memory.js';
 
 const TWO_32 = 0x1_0000_0000;
 const MANDATORY = 1;

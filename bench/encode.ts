@@ -4,7 +4,7 @@
  */
 import { deepStrictEqual } from 'node:assert/strict';
 import { encodeCqCreate, encodeQpCreate, encodeRegMr, type CqCreateIn, type QpCreateIn, type RegMrIn } from '../generated/core/index.js';
-import { IoctlBuffer } from '../runtime/ioctl-buffer.js';
+import { IoctlBuffer } from '../runtime/user/ioctl-buffer.js';
 import {
   handEncodeCqCreate, handEncodeQpCreate, handEncodeRegMr, type HandCqCreate, type HandQpCreate, type HandRegMr,
 } from './baselines.js';

@@ -3,7 +3,7 @@
  * in the same run, printed as one table. See docs/benchmarks.md for what each row
  * measures and the figures of a recorded run.
  *
- *   npm run bench                 (node --expose-gc --import tsx bench/main.ts)
+ *   npm run bench                 (node --expose-gc --conditions=uverbs-abi-source --import tsx bench/main.ts)
  *   BENCH_QUICK=1 npm run bench   a few iterations of everything: checks that it runs
  */
 import { cpus } from 'node:os';

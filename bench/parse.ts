@@ -8,8 +8,8 @@
  */
 import { deepStrictEqual } from 'node:assert/strict';
 import { encodeCqCreate, encodeQpCreate, encodeRegMr } from '../generated/core/index.js';
-import { begin, end } from '../runtime/dispatch.js';
-import { RDMA_VERBS_IOCTL } from '../runtime/wire.js';
+import { begin, end } from '../runtime/kernel/dispatch.js';
+import { RDMA_VERBS_IOCTL } from '../runtime/abi/wire.js';
 import { Taken, handCheckCqCreate, handCheckQpCreate, handCheckRegMr, typesOf } from './baselines.js';
 import { calls } from './encode.js';
 import { compare, ratioRow, type Row, type Settings } from './harness.js';

@@ -23,12 +23,12 @@ import {
   UVERBS_ATTRS_CQ_CREATE, UVERBS_ATTRS_CQ_DESTROY, decodeCqCreateOut, decodeCqDestroyOut, encodeCqCreate, encodeCqDestroy,
   encodeIbUverbsDestroyCqResp, IB_UVERBS_DESTROY_CQ_RESP_SIZE,
 } from '../generated/core/index.js';
-import type { Bundle } from '../runtime/bundle.js';
-import { begin, end, invoke } from '../runtime/dispatch.js';
+import type { Bundle } from '../runtime/kernel/bundle.js';
+import { begin, end, invoke } from '../runtime/kernel/dispatch.js';
 import type { Cq } from '../runtime/emulated/core/index.js';
 import { recordOf } from '../runtime/emulated/core/state.js';
-import { IoctlBuffer } from '../runtime/ioctl-buffer.js';
-import { RDMA_VERBS_IOCTL } from '../runtime/wire.js';
+import { IoctlBuffer } from '../runtime/user/ioctl-buffer.js';
+import { RDMA_VERBS_IOCTL } from '../runtime/abi/wire.js';
 import { median, ns, pct, timeAsync, type Row, type Settings } from './harness.js';
 import { openSession } from './session.js';
 

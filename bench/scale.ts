@@ -3,15 +3,15 @@
  * million live objects, and the memory each live object takes.
  */
 import { encodeCqCreate, UVERBS_OBJECT } from '../generated/core/index.js';
-import type { ActionSpec, TypeSpec, UapiSpec } from '../runtime/contract.js';
-import { Device, type Handler, type TypeOps } from '../runtime/device.js';
-import { begin, end } from '../runtime/dispatch.js';
+import type { ActionSpec, TypeSpec, UapiSpec } from '../runtime/kernel/contract.js';
+import { Device, type Handler, type TypeOps } from '../runtime/kernel/device.js';
+import { begin, end } from '../runtime/kernel/dispatch.js';
 import { createCoreDevice } from '../runtime/emulated/core/index.js';
-import { Access } from '../runtime/contract.js';
-import { UverbsFile } from '../runtime/file.js';
-import { Process } from '../runtime/process.js';
-import { UObject, UObjectState, tryLock, unlock } from '../runtime/uobject.js';
-import { RDMA_VERBS_IOCTL } from '../runtime/wire.js';
+import { Access } from '../runtime/kernel/contract.js';
+import { UverbsFile } from '../runtime/kernel/uverbs-file.js';
+import { Process } from '../runtime/process/process.js';
+import { UObject, UObjectState, tryLock, unlock } from '../runtime/kernel/uobject.js';
+import { RDMA_VERBS_IOCTL } from '../runtime/abi/wire.js';
 import { calls } from './encode.js';
 import { compare, gc, ratioRow, type Row, type Settings } from './harness.js';
 import { mappedBuffer, openSession } from './session.js';

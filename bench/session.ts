@@ -4,12 +4,12 @@
  * event file), made through the generated client over the in-process transport.
  */
 import { CoreClient, UVERBS_OBJECT } from '../generated/core/index.js';
-import type { Device } from '../runtime/device.js';
+import type { Device } from '../runtime/kernel/device.js';
 import { coreState, createCoreDevice, newPd } from '../runtime/emulated/core/index.js';
-import type { UverbsFile } from '../runtime/file.js';
-import { IoctlBuffer } from '../runtime/ioctl-buffer.js';
-import { Process } from '../runtime/process.js';
-import { inProcess } from '../runtime/transport.js';
+import type { UverbsFile } from '../runtime/kernel/uverbs-file.js';
+import { IoctlBuffer } from '../runtime/user/ioctl-buffer.js';
+import { Process } from '../runtime/process/process.js';
+import { inProcess } from '../runtime/user/transport.js';
 
 export interface Session {
   readonly process: Process;

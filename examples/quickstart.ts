@@ -4,16 +4,16 @@
  * port, makes and destroys a completion queue and a counters object, and shows how a
  * refused call looks.
  *
- *   npm run example        (node --import tsx examples/quickstart.ts)
+ *   npm run example        (node --conditions=uverbs-abi-source --import tsx examples/quickstart.ts)
  *
  * Against real hardware only the transport would change: the client, its inputs and
  * outputs are the same.
  */
 import { CoreClient } from '../generated/core/index.js';
 import { createCoreDevice } from '../runtime/emulated/core/index.js';
-import { errnoName } from '../runtime/errno.js';
-import { Process } from '../runtime/process.js';
-import { UverbsCallError, inProcess } from '../runtime/transport.js';
+import { errnoName } from '../runtime/abi/errno.js';
+import { Process } from '../runtime/process/process.js';
+import { UverbsCallError, inProcess } from '../runtime/user/transport.js';
 
 /** enum ib_port_state of the kernel's ib_verbs.h. */
 const PORT_STATES = ['NOP', 'DOWN', 'INIT', 'ARMED', 'ACTIVE', 'ACTIVE_DEFER'];

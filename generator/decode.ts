@@ -12,7 +12,7 @@ import {
   ATTR_SIZE, CMD_HDR_COMMAND, CMD_HDR_IN_WORDS, CMD_HDR_OUT_WORDS, CMD_HDR_SIZE, EX_HDR_PROVIDER_IN_WORDS, EX_HDR_PROVIDER_OUT_WORDS,
   EX_HDR_RESERVED, EX_HDR_RESPONSE, EX_HDR_SIZE, HDR_SIZE, IB_USER_VERBS_CMD_COMMAND_MASK, IB_USER_VERBS_CMD_FLAG_EXTENDED,
   MAX_IOCTL_LENGTH, TWO_32, UVERBS_ATTR_F_MANDATORY, UVERBS_ATTR_F_VALID_OUTPUT,
-} from '../runtime/wire.js';
+} from '../runtime/abi/wire.js';
 
 /** Parses hex with optional spaces, newlines, colons and 0x prefixes. */
 export function parseHex(text: string): Uint8Array {

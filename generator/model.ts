@@ -208,6 +208,12 @@ export interface DriverModel {
 export interface Model {
   /** Base drivers before the drivers that extend them. */
   drivers: DriverModel[];
+  /**
+   * Drivers taken from the package's own spec only because a driver of the given spec
+   * folder extends them (a user's driver extending core): resolved, but not generated,
+   * since the package already ships their generated code.
+   */
+  shipped?: readonly string[];
 }
 
 export function camelCase(snake: string): string {

@@ -1,6 +1,6 @@
 /** The command line: help, errors on bad arguments, model --json, decode. */
 import { describe, expect, it } from 'vitest';
-import { IoctlBuffer } from '../runtime/ioctl-buffer.js';
+import { IoctlBuffer } from '../runtime/user/ioctl-buffer.js';
 import { MINIMAL, runCli } from './helpers.js';
 import { encodeWidgetCreate, encodeWriteAllocPd, encodeWriteDeallocPd, encodeWriteExQueryPds } from './fixtures/minimal-golden/core/index.js';
 

@@ -1,7 +1,7 @@
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { main } from '../generator/cli.js';
+import { main } from '../cli/main.js';
 
 export const MINIMAL = 'test/fixtures/minimal';
 

@@ -8,7 +8,7 @@ import { renderers } from '../kinds/index.js';
 import { fixedLen } from '../kinds/ptr-out.js';
 import type { ActionModel, AttrModel, DriverModel, TypeModel } from '../model.js';
 import { headerWords } from '../kinds/attr-words.js';
-import { docComment, ident } from './ts.js';
+import { codegenImport, docComment, ident } from './ts.js';
 import { initName } from '../kinds/values.js';
 
 const RUNTIME_IMPORTS = [
@@ -40,7 +40,7 @@ function structNames(d: DriverModel): Map<string, number> {
   return names;
 }
 
-export function emitTypeActions(d: DriverModel, t: TypeModel, runtime_: string): string {
+export function emitTypeActions(d: DriverModel, t: TypeModel): string {
   const body = t.actions.map((a) => emitAction(d, t, a)).join('\n\n');
   const code = body.replace(/\/\*\*[\s\S]*?\*\//g, '');
   // Every identifier of the code, once: testing each candidate import against the code
@@ -52,10 +52,13 @@ export function emitTypeActions(d: DriverModel, t: TypeModel, runtime_: string):
   const order = structNames(d);
   const structs = [...identifiers].filter((n) => order.has(n)).sort((x, y) => order.get(x)! - order.get(y)!);
   const imports = [
-    `import { ${runtime.filter((n) => n !== 'IoctlBuffer').join(', ')}${runtime.includes('IoctlBuffer') ? ', type IoctlBuffer' : ''} } from '../${runtime_}/ioctl-buffer.js';`,
+    codegenImport([
+      ...runtime.filter((n) => n !== 'IoctlBuffer'),
+      ...codec,
+      ...(used('UVERBS_ATTR_F_VALID_OUTPUT') ? ['UVERBS_ATTR_F_VALID_OUTPUT'] : []),
+      ...(runtime.includes('IoctlBuffer') ? ['type IoctlBuffer'] : []),
+    ]),
   ];
-  if (codec.length) imports.push(`import { ${codec.join(', ')} } from '../${runtime_}/codec.js';`);
-  if (used('UVERBS_ATTR_F_VALID_OUTPUT')) imports.push(`import { UVERBS_ATTR_F_VALID_OUTPUT } from '../${runtime_}/wire.js';`);
   if (structs.length) {
     const types = structs.filter((n) => !n.startsWith('encode') && !n.startsWith('decode'));
     const fns = structs.filter((n) => n.startsWith('encode') || n.startsWith('decode'));

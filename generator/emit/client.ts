@@ -6,7 +6,7 @@
 import { renderers } from '../kinds/index.js';
 import { pascalCase, type ActionModel, type DriverModel, type TypeModel } from '../model.js';
 import { actionPrefix, typeFileName } from './actions.js';
-import { docComment, ident } from './ts.js';
+import { codegenImport, docComment, ident } from './ts.js';
 
 export function clientClassName(d: DriverModel): string {
   return ident(`${pascalCase(d.name)}Client`);
@@ -36,11 +36,8 @@ return this.#caller.call(${JSON.stringify(t.name)}, ${JSON.stringify(a.name)}, e
 }`;
 }
 
-export function emitClient(d: DriverModel, runtime: string): string {
-  const imports = [
-    `import { ActionCaller, type CallerOptions } from '${runtime}/caller.js';`,
-    `import type { Transport } from '${runtime}/transport.js';`,
-  ];
+export function emitClient(d: DriverModel): string {
+  const imports = [codegenImport(['ActionCaller', 'type CallerOptions', 'type Transport'])];
   const methods: string[] = [];
   for (const t of d.types) {
     if (t.actions.length === 0) continue;

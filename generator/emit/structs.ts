@@ -8,12 +8,12 @@ import type { DriverModel, FieldModel, StructModel } from '../model.js';
 import {
   decodeFn, elementSize, encodeFn, fieldInType, fieldOutType, getElement, initName, putElement, sizeConst, structHas64,
 } from '../kinds/values.js';
-import { docComment } from './ts.js';
+import { codegenImport, docComment } from './ts.js';
 
-export function emitStructs(d: DriverModel, runtime: string): string {
+export function emitStructs(d: DriverModel): string {
   const body = d.structs.map(emitStruct).join('\n\n');
   const used = ['copyBytes', 'putS64', 'putU64', 'readArray'].filter((n) => new RegExp(`\\b${n}\\(`).test(body));
-  return `${used.length ? `import { ${used.join(', ')} } from '${runtime}/codec.js';\n\n` : ''}${body}\n`;
+  return `${used.length ? `${codegenImport(used)}\n\n` : ''}${body}\n`;
 }
 
 /** The field's doc, then where it lies: "The new PD. Offset 0, 4 bytes." */

@@ -72,3 +72,13 @@ function stripLiterals(line: string): string {
   }
   return out;
 }
+
+/** The one module generated code imports the runtime from (the package's codegen entry point). */
+export const CODEGEN_MODULE = 'uverbs-abi/codegen';
+
+/** The import of `names` (a `type ` prefix marks a type) from the codegen entry point; empty when none is used. */
+export function codegenImport(names: readonly string[]): string {
+  const values = names.filter((n) => !n.startsWith('type ')).sort();
+  const types = names.filter((n) => n.startsWith('type ')).sort();
+  return names.length ? `import { ${[...values, ...types].join(', ')} } from '${CODEGEN_MODULE}';` : '';
+}

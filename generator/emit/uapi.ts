@@ -4,7 +4,7 @@
  * densely by type and action id. The runtime reads these through runtime/contract.ts.
  */
 import { type ActionModel, type AttrModel, type DriverModel, type TypeModel, type WriteCommandModel } from '../model.js';
-import { docComment } from './ts.js';
+import { codegenImport, docComment } from './ts.js';
 
 const KIND: Record<AttrModel['kind'], string> = {
   ptr_in: 'AttrKind.PTR_IN', ptr_out: 'AttrKind.PTR_OUT', const_in: 'AttrKind.CONST_IN', flags_in: 'AttrKind.FLAGS_IN',
@@ -77,7 +77,7 @@ function writeTable(types: readonly TypeModel[], commands: readonly WriteCommand
   return `[\n${slots.map((x) => `    ${x},`).join('\n')}\n  ]`;
 }
 
-export function emitUapi(d: DriverModel, runtime: string): string {
+export function emitUapi(d: DriverModel, contract: number): string {
   const out: string[] = [];
   out.push('');
   for (const t of d.types) {
@@ -100,7 +100,7 @@ export function emitUapi(d: DriverModel, runtime: string): string {
   out.push('');
   out.push(docComment(`The kernel-side tables of driver ${d.name}: the dispatch table by type and action id, each action's attribute specs, the release order.`));
   out.push(`export const uapi: UapiSpec = {
-  contract: CONTRACT_VERSION,
+  contract: ${contract},
   driver: ${JSON.stringify(d.name)},
   driverId: ${d.driverId},
   types: ${byId(d.types, (t) => `{\n    id: ${t.id},\n    name: ${JSON.stringify(t.name)},\n    kind: ${TYPE_KIND[t.kind]},\n    actions: ${byId(t.actions, (a) => actionSpec(t, a), '    ')},\n  }`, '  ')},
@@ -109,6 +109,6 @@ export function emitUapi(d: DriverModel, runtime: string): string {
   writeEx: ${writeTable(d.types, d.writeCommands.filter((w) => w.extended))},
 };`);
   const body = out.join('\n');
-  const used = ['ANY_OBJECT', 'Access', 'AttrKind', 'CONTRACT_VERSION', 'NO_OBJECT', 'TypeKind'].filter((n) => new RegExp(`\\b${n}\\b`).test(body));
-  return `import { ${used.join(', ')}, type AttrSpec, type UapiSpec } from '${runtime}/contract.js';\n${body}\n`;
+  const used = ['ANY_OBJECT', 'Access', 'AttrKind', 'NO_OBJECT', 'TypeKind'].filter((n) => new RegExp(`\\b${n}\\b`).test(body));
+  return `${codegenImport([...used, 'type AttrSpec', 'type UapiSpec'])}\n${body}\n`;
 }

@@ -6,7 +6,7 @@
  */
 import { pascalCase, type DriverModel, type WriteCommandModel } from '../model.js';
 import { typeFileName } from './actions.js';
-import { docComment, ident } from './ts.js';
+import { codegenImport, docComment, ident } from './ts.js';
 import { hasResponseField, hasWriteExtra, implemented, writeCommandsInOrder, writePrefix } from './write.js';
 
 export function writeClientClassName(d: DriverModel): string {
@@ -43,7 +43,7 @@ return this.#caller.call(WRITE_INFO.${w.name}, encode${P}, request, ${hasExtra ?
 }`;
 }
 
-export function emitWriteClient(d: DriverModel, runtime: string): string {
+export function emitWriteClient(d: DriverModel): string {
   const hasExtra = hasWriteExtra;
   const run = writeCommandsInOrder(d).filter(implemented);
   const invoke = invokeWriteOf(d);
@@ -60,8 +60,7 @@ export function emitWriteClient(d: DriverModel, runtime: string): string {
     if (w.response) names.push(`type ${P}Out`);
   }
   const imports = [
-    `import { WriteCaller, ${run.some((w) => !w.response) ? 'noResponse, ' : ''}type WriteCallerOptions } from '${runtime}/write-caller.js';`,
-    `import type { Transport } from '${runtime}/transport.js';`,
+    codegenImport(['WriteCaller', ...(run.some((w) => !w.response) ? ['noResponse'] : []), 'type Transport', 'type WriteCallerOptions']),
   ];
   if (invoke) imports.push(`import { encodeInvokeWrite } from './${invoke.file.replace(/\.ts$/, '.js')}';`);
   imports.push(`import { ${names.join(', ')} } from './write.js';`);

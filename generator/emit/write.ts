@@ -7,8 +7,8 @@
  */
 import { pascalCase, type DriverModel, type FieldModel, type ScalarOrStruct, type StructModel, type WriteCommandModel } from '../model.js';
 import { decodeFn, elementInType, elementOutType, elementSize, encodeFn, getElement, initName, putElement } from '../kinds/values.js';
-import { render } from './templates.js';
-import { docComment, ident } from './ts.js';
+import { hex, oneLine } from './templates.js';
+import { codegenImport, docComment, ident } from './ts.js';
 
 /** The flexible array member named so carries driver data (udata); any other carries core request or response. */
 const DRIVER_DATA = 'driver_data';
@@ -97,17 +97,38 @@ function checkWords(w: WriteCommandModel): void {
   }
 }
 
-export function emitWrite(d: DriverModel, runtime: string): string {
+/** The command numbers of every command, and what the caller needs of each implemented one. */
+function writeTables(commands: readonly WriteCommandModel[], run: readonly WriteCommandModel[]): string {
+  const out = [
+    '/**',
+    ' * write() command numbers (IB_USER_VERBS_CMD_* and IB_USER_VERBS_EX_CMD_*) as',
+    ' * ib_uverbs_cmd_hdr.command carries them, and as INVOKE_WRITE\'s write_cmd takes them:',
+    ' * an extended command\'s number has IB_USER_VERBS_CMD_FLAG_EXTENDED (0x80000000) set.',
+    ' */',
+    'export const WRITE_COMMAND = {',
+  ];
+  for (const w of commands) {
+    const what = `${w.extended ? 'extended ' : ''}${w.command}${implemented(w) ? '' : ', implemented by no Linux kernel'}`;
+    out.push(`  /** ${w.cName} (${what}): ${oneLine(w.doc)} */`, `  ${w.name}: ${hex(w.extended ? FLAG_EXTENDED + w.command : w.command)},`);
+  }
+  out.push(
+    '} as const;',
+    'export type WriteCommandName = keyof typeof WRITE_COMMAND;',
+    'export type WriteCommandNumber = (typeof WRITE_COMMAND)[WriteCommandName];',
+    '',
+    '/** What the write caller and the decoders know of each implemented command beyond its header (WriteCommandInfo). */',
+    'export const WRITE_INFO = {',
+    ...run.map((w) => `  ${w.name}: { name: "${w.name}", requestSize: ${w.request.size}, responseSize: ${w.response?.size ?? 0}, driverData: ${w.driverData} },`),
+    '} as const satisfies Readonly<Record<string, WriteCommandInfo>>;',
+  );
+  return `${out.join('\n')}\n`;
+}
+
+export function emitWrite(d: DriverModel): string {
   const commands = writeCommandsInOrder(d);
   const run = commands.filter(implemented);
   run.forEach(checkWords);
-  const tables = render('write-tables', {
-    commands: commands.map((w) => ({
-      name: w.name, cName: w.cName, number: w.command, extended: w.extended, notImplemented: !implemented(w), doc: w.doc,
-      value: w.extended ? FLAG_EXTENDED + w.command : w.command,
-    })),
-    infos: run.map((w) => ({ name: w.name, requestSize: w.request.size, responseSize: w.response?.size ?? 0, driverData: w.driverData })),
-  });
+  const tables = writeTables(commands, run);
   const body = run.map(emitCommand).join('\n\n');
   const code = body.replace(/\/\*\*[\s\S]*?\*\//g, '');
   const identifiers = new Set(code.match(/[A-Za-z_$][\w$]*/g));
@@ -119,10 +140,12 @@ export function emitWrite(d: DriverModel, runtime: string): string {
   const types = structNames.filter((n) => !/^(en|de)code/.test(n)).map((n) => `type ${n}`);
   const uses = (n: string): boolean => identifiers.has(n);
   const imports = [
-    `import { ${['copyBytes', 'putU64', 'readArray'].filter(uses).join(', ')} } from '${runtime}/codec.js';`,
-    `import { ${uses('alignUp8') ? 'alignUp8, ' : ''}type IoctlBuffer } from '${runtime}/ioctl-buffer.js';`,
-    `import { ${['putCmdHdr', 'putExCmdHdr', 'writeResponse', 'writeWords'].filter(uses).join(', ')}, type WriteCommandInfo } from '${runtime}/write-buffer.js';`,
-  ].filter((l) => !l.startsWith('import {  }'));
+    codegenImport([
+      ...['alignUp8', 'copyBytes', 'putCmdHdr', 'putExCmdHdr', 'putU64', 'readArray', 'writeResponse', 'writeWords'].filter(uses),
+      'type IoctlBuffer',
+      'type WriteCommandInfo',
+    ]),
+  ];
   if (structNames.length) imports.push(`import { ${[...fns, ...types].join(', ')} } from './structs.js';`);
   return `${imports.join('\n')}\n\n${tables}\n${body}\n`;
 }

@@ -2,7 +2,7 @@
  * ptr_in: data user space passes in, inline in the attribute when it is at most
  * 8 bytes (as rdma-core's fill_attr_in does), else by pointer to a payload.
  */
-import { INLINE_MAX } from '../../runtime/wire.js';
+import { INLINE_MAX } from '../../runtime/abi/wire.js';
 import { LEN_UNLIMITED, valueSize, valueText, type AttrModel, type ValueModel } from '../model.js';
 import { attrPointer, attrU64, attrWords } from './attr-words.js';
 import type { Renderer } from './kind.js';

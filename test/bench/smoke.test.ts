@@ -34,7 +34,7 @@ const ROWS: readonly RegExp[] = [
 
 describe('npm run bench', () => {
   it('runs in quick mode and prints every row of its table', () => {
-    const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', 'bench/main.ts'], {
+    const r = spawnSync(process.execPath, ['--expose-gc', '--conditions=uverbs-abi-source', '--import', 'tsx', 'bench/main.ts'], {
       env: { ...process.env, BENCH_QUICK: '1' },
       encoding: 'utf8',
       timeout: 240_000,

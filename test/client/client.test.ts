@@ -4,8 +4,8 @@
  * UverbsCallError, overlapping calls each on a buffer of their own, memory bounded.
  */
 import { describe, expect, it } from 'vitest';
-import { UserPtr } from '../../runtime/ioctl-buffer.js';
-import { EBADF, EBUSY, ENOENT } from '../../runtime/errno.js';
+import { UserPtr } from '../../runtime/user/ioctl-buffer.js';
+import { EBADF, EBUSY, ENOENT } from '../../runtime/abi/errno.js';
 import { CoreClient } from '../fixtures/minimal-golden/core/index.js';
 import { minimalDevice } from '../fixtures/minimal-device.js';
 import { callError, recorder } from './recording.js';

@@ -7,7 +7,7 @@ const run = promisify(execFile);
 
 describe('examples/quickstart.ts', () => {
   it('runs to the end against the emulated core device', async () => {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'examples/quickstart.ts']);
+    const { stdout, stderr } = await run(process.execPath, ['--conditions=uverbs-abi-source', '--import', 'tsx', 'examples/quickstart.ts']);
     expect(stderr).toBe('');
     const lines = stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^opened the emulated core device as fd \d+$/);

@@ -3,10 +3,10 @@
  * buffers are mapped, which calls are in flight on which buffer, and every request as
  * the kernel saw it when the ioctl started.
  */
-import type { Device } from '../../runtime/device.js';
-import { Process } from '../../runtime/process.js';
+import type { Device } from '../../runtime/kernel/device.js';
+import { Process } from '../../runtime/process/process.js';
 import { expect } from 'vitest';
-import { UverbsCallError, inProcess, type Transport } from '../../runtime/transport.js';
+import { UverbsCallError, inProcess, type Transport } from '../../runtime/user/transport.js';
 
 export interface Recorder {
   readonly transport: Transport;

@@ -7,12 +7,12 @@
  * before any handler (EINVAL for a header with bits outside the command byte).
  */
 import { describe, expect, it } from 'vitest';
-import { EINVAL } from '../../runtime/errno.js';
-import { IoctlBuffer } from '../../runtime/ioctl-buffer.js';
-import { Process } from '../../runtime/process.js';
-import { inProcess, type Transport } from '../../runtime/transport.js';
-import { RDMA_VERBS_IOCTL } from '../../runtime/wire.js';
-import { WriteCaller } from '../../runtime/write-caller.js';
+import { EINVAL } from '../../runtime/abi/errno.js';
+import { IoctlBuffer } from '../../runtime/user/ioctl-buffer.js';
+import { Process } from '../../runtime/process/process.js';
+import { inProcess, type Transport } from '../../runtime/user/transport.js';
+import { RDMA_VERBS_IOCTL } from '../../runtime/abi/wire.js';
+import { WriteCaller } from '../../runtime/user/write-caller.js';
 import { CoreWriteClient as MinimalWriteClient } from '../fixtures/minimal-golden/core/index.js';
 import { minimalDevice } from '../fixtures/minimal-device.js';
 import { CoreWriteClient, WRITE_INFO, encodeInvokeWrite, encodeWriteAllocPd, decodeWriteAllocPdOut } from '../../generated/core/index.js';

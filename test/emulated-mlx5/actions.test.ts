@@ -4,7 +4,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import * as mlx5 from '../../generated/mlx5/index.js';
-import { EAGAIN, EINVAL, ENODEV, ENOSPC, EOPNOTSUPP } from '../../runtime/errno.js';
+import { EAGAIN, EINVAL, ENODEV, ENOSPC, EOPNOTSUPP } from '../../runtime/abi/errno.js';
 import {
   createMlx5Device, Mailbox, Mlx5Event, Op, raiseDevxEvent, switchdevEswitch, type DevxObj, type FlowMatcher, type ModifyHeaderAction, type PacketReformatAction, type RawFlow, type Var,
 } from '../../runtime/emulated/mlx5/index.js';

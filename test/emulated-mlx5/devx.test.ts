@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as mlx5 from '../../generated/mlx5/index.js';
-import { EAGAIN, EBADF, EBUSY, EFAULT, EINVAL, EIO, ENOENT, ENOSPC } from '../../runtime/errno.js';
-import { UserPtr } from '../../runtime/ioctl-buffer.js';
+import { EAGAIN, EBADF, EBUSY, EFAULT, EINVAL, EIO, ENOENT, ENOSPC } from '../../runtime/abi/errno.js';
+import { UserPtr } from '../../runtime/user/ioctl-buffer.js';
 import {
   Mailbox, MAX_ASYNC_BYTES, Mlx5Event, Op, type Mlx5Cq, raiseDevxEvent, readAsyncCmd, readDevxEvent, type DevxAsyncCmdFd, type DevxEventChannel, type DevxObj, type DevxUmem,
 } from '../../runtime/emulated/mlx5/index.js';

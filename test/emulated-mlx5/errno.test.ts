@@ -5,10 +5,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as mlx5 from '../../generated/mlx5/index.js';
-import { EBUSY, EINVAL, EIO, ENOENT, EOPNOTSUPP, EPROTONOSUPPORT } from '../../runtime/errno.js';
-import { tryLock, unlock } from '../../runtime/uobject.js';
-import { Access } from '../../runtime/contract.js';
-import { RDMA_VERBS_IOCTL } from '../../runtime/wire.js';
+import { EBUSY, EINVAL, EIO, ENOENT, EOPNOTSUPP, EPROTONOSUPPORT } from '../../runtime/abi/errno.js';
+import { tryLock, unlock } from '../../runtime/kernel/uobject.js';
+import { Access } from '../../runtime/kernel/contract.js';
+import { RDMA_VERBS_IOCTL } from '../../runtime/abi/wire.js';
 import { Mlx5Session } from './helpers.js';
 
 const { MLX5_IB_UAPI_UAR_ALLOC_TYPE_NC: NC } = mlx5.MLX5_IB_UAPI_UAR_ALLOC_TYPE;

@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as mlx5 from '../../generated/mlx5/index.js';
-import { EFAULT, EINVAL, EOPNOTSUPP, EPERM } from '../../runtime/errno.js';
-import { UserPtr } from '../../runtime/ioctl-buffer.js';
+import { EFAULT, EINVAL, EOPNOTSUPP, EPERM } from '../../runtime/abi/errno.js';
+import { UserPtr } from '../../runtime/user/ioctl-buffer.js';
 import {
   Op, type Mlx5Cq, type Mlx5Dm, type Mlx5EspAction, type Mlx5Mr, type Mlx5Qp, type Mlx5Srq, type Mlx5Wq,
 } from '../../runtime/emulated/mlx5/index.js';

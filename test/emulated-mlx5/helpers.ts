@@ -7,14 +7,14 @@
  */
 import { expect } from 'vitest';
 import * as mlx5 from '../../generated/mlx5/index.js';
-import type { Device } from '../../runtime/device.js';
-import { lastInternalError } from '../../runtime/dispatch.js';
-import { EIO, errnoName } from '../../runtime/errno.js';
-import type { UverbsFile } from '../../runtime/file.js';
-import { IoctlBuffer } from '../../runtime/ioctl-buffer.js';
-import { Process } from '../../runtime/process.js';
-import { RDMA_VERBS_IOCTL } from '../../runtime/wire.js';
-import { lookup } from '../../runtime/contract.js';
+import type { Device } from '../../runtime/kernel/device.js';
+import { lastInternalError } from '../../runtime/kernel/dispatch.js';
+import { EIO, errnoName } from '../../runtime/abi/errno.js';
+import type { UverbsFile } from '../../runtime/kernel/uverbs-file.js';
+import { IoctlBuffer } from '../../runtime/user/ioctl-buffer.js';
+import { Process } from '../../runtime/process/process.js';
+import { RDMA_VERBS_IOCTL } from '../../runtime/abi/wire.js';
+import { lookup } from '../../runtime/kernel/contract.js';
 import { newPd, type Pd } from '../../runtime/emulated/core/index.js';
 import { createMlx5Device, Mailbox, mlx5State, Op, type Mlx5Caps, type Mlx5Context, type Mlx5State } from '../../runtime/emulated/mlx5/index.js';
 

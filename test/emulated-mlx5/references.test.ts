@@ -6,9 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import * as core from '../../generated/core/index.js';
 import * as mlx5 from '../../generated/mlx5/index.js';
-import { RemoveReason, type RemoveReasonId } from '../../runtime/device.js';
-import { EBUSY, EINVAL, EIO, EPERM } from '../../runtime/errno.js';
-import type { UObject } from '../../runtime/uobject.js';
+import { RemoveReason, type RemoveReasonId } from '../../runtime/kernel/device.js';
+import { EBUSY, EINVAL, EIO, EPERM } from '../../runtime/abi/errno.js';
+import type { UObject } from '../../runtime/kernel/uobject.js';
 import { Mlx5Event, Op, raiseDevxEvent, type DevxObj, type FlowMatcher, type SteeringAnchor } from '../../runtime/emulated/mlx5/index.js';
 import { createCq, Mlx5Session, prm } from './helpers.js';
 

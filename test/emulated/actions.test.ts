@@ -5,7 +5,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import * as core from '../../generated/core/index.js';
-import { EBUSY, EINVAL, ENOSPC, EOPNOTSUPP } from '../../runtime/errno.js';
+import { EBUSY, EINVAL, ENOSPC, EOPNOTSUPP } from '../../runtime/abi/errno.js';
 import {
   createCoreDevice, newAh, newCompChannel, newFlow, newMw, newPd, newRwqIndTbl, newXrcd,
   type AsyncEvent, type CompChannel, type CompCntr, type Counters, type Cq, type Dmah, type FlowAction, type Mr, type Pd, type Qp, type Wq,

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as core from '../../generated/core/index.js';
-import { EAGAIN, EBADF, EFAULT, EINVAL, EIO } from '../../runtime/errno.js';
+import { EAGAIN, EBADF, EFAULT, EINVAL, EIO } from '../../runtime/abi/errno.js';
 import {
   IbEvent, newCompChannel, pollCq, postRecv, postSend, reqNotifyCq, SendFlags, WcStatus, type CompChannel, type Cq, type SendWr,
 } from '../../runtime/emulated/core/index.js';

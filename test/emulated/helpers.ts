@@ -6,13 +6,13 @@
  */
 import { expect } from 'vitest';
 import { decodeGetContextOut, encodeGetContext, UVERBS_OBJECT, type UverbsObjectName } from '../../generated/core/index.js';
-import type { Device } from '../../runtime/device.js';
-import { lastInternalError } from '../../runtime/dispatch.js';
-import { EIO, errnoName, UverbsError } from '../../runtime/errno.js';
-import type { UverbsFile } from '../../runtime/file.js';
-import { IoctlBuffer } from '../../runtime/ioctl-buffer.js';
-import { Process } from '../../runtime/process.js';
-import { RDMA_VERBS_IOCTL } from '../../runtime/wire.js';
+import type { Device } from '../../runtime/kernel/device.js';
+import { lastInternalError } from '../../runtime/kernel/dispatch.js';
+import { EIO, errnoName, UverbsError } from '../../runtime/abi/errno.js';
+import type { UverbsFile } from '../../runtime/kernel/uverbs-file.js';
+import { IoctlBuffer } from '../../runtime/user/ioctl-buffer.js';
+import { Process } from '../../runtime/process/process.js';
+import { RDMA_VERBS_IOCTL } from '../../runtime/abi/wire.js';
 import { coreState, createCoreDevice, type CoreCaps, type CoreState } from '../../runtime/emulated/core/index.js';
 
 export type Encoder<I> = (buf: IoctlBuffer, input: I) => number;

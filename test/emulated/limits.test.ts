@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as core from '../../generated/core/index.js';
-import { EBADF, EBUSY, EFAULT, EINVAL, ENODATA, ENOENT, ENOMEM, EOPNOTSUPP, EPERM } from '../../runtime/errno.js';
-import { UserPtr } from '../../runtime/ioctl-buffer.js';
+import { EBADF, EBUSY, EFAULT, EINVAL, ENODATA, ENOENT, ENOMEM, EOPNOTSUPP, EPERM } from '../../runtime/abi/errno.js';
+import { UserPtr } from '../../runtime/user/ioctl-buffer.js';
 import { newAh, newFlow, newMw, newPd, newRwqIndTbl, newXrcd, type Counters, type Qp, type Wq } from '../../runtime/emulated/core/index.js';
 import { Session } from './helpers.js';
 

@@ -6,7 +6,7 @@
  */
 import { expect } from 'vitest';
 import * as core from '../../generated/core/index.js';
-import type { UverbsError } from '../../runtime/errno.js';
+import type { UverbsError } from '../../runtime/abi/errno.js';
 import {
   Mtu, modifyQp, newPd, QpAttrMask as M, QpState, type CoreCaps, type Cq, type Mr, type Pd, type PostResult, type Qp, type Sge, type Srq,
 } from '../../runtime/emulated/core/index.js';

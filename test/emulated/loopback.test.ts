@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as core from '../../generated/core/index.js';
-import { EBUSY, EINVAL, ENOMEM, EOPNOTSUPP } from '../../runtime/errno.js';
+import { EBUSY, EINVAL, ENOMEM, EOPNOTSUPP } from '../../runtime/abi/errno.js';
 import {
   attachMcast, detachMcast, IbEvent, modifyQp, MULTICAST_QPN, newAh, newPd, pollCq, postRecv, postSend, postSrqRecv, QpAttrMask as M, QpState,
   queryQp, SendFlags, WcFlags, WcRecvOpcode, WcStatus, type AsyncEvent, type Qp, type SendWr,

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as core from '../../generated/core/index.js';
-import { EINVAL, ENODATA, EOPNOTSUPP, EPERM } from '../../runtime/errno.js';
+import { EINVAL, ENODATA, EOPNOTSUPP, EPERM } from '../../runtime/abi/errno.js';
 import {
   defaultCaps, IbEvent, isModifyOk, modifyQp, Mtu, pollCq, postRecv, postSend, QpAttrMask as M, QpState, queryQp, SendFlags, WcStatus,
   type ModifyQpAttr, type Qp,

@@ -4,10 +4,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as core from '../../generated/core/index.js';
-import { RemoveReason, type RemoveReasonId } from '../../runtime/device.js';
-import { EBUSY, EFAULT, EIO } from '../../runtime/errno.js';
-import { UserPtr } from '../../runtime/ioctl-buffer.js';
-import type { UObject } from '../../runtime/uobject.js';
+import { RemoveReason, type RemoveReasonId } from '../../runtime/kernel/device.js';
+import { EBUSY, EFAULT, EIO } from '../../runtime/abi/errno.js';
+import { UserPtr } from '../../runtime/user/ioctl-buffer.js';
+import type { UObject } from '../../runtime/kernel/uobject.js';
 import {
   newAh, newCompChannel, newFlow, newMw, newPd, newRwqIndTbl, newXrcd, type AsyncEvent, type Counters, type Cq, type Pd, type Qp, type Wq,
 } from '../../runtime/emulated/core/index.js';

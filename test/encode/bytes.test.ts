@@ -5,7 +5,7 @@
  * attribute array. The buffer lives at user address 0x7f0000001000.
  */
 import { describe, expect, it } from 'vitest';
-import { IoctlBuffer } from '../../runtime/ioctl-buffer.js';
+import { IoctlBuffer } from '../../runtime/user/ioctl-buffer.js';
 import { encodeCqCreate, encodeQpCreate, encodeQueryPort, encodeRegMr } from '../../generated/core/index.js';
 
 const ADDR = 0x7f00_0000_1000;

@@ -6,8 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { loadModel } from '../../generator/generate.js';
 import { pascalCase, type ActionModel, type DriverModel, type StructModel } from '../../generator/model.js';
-import { IoctlBuffer, attrAt, attrIdAt, attrLenAt, attrPtr, numAttrs } from '../../runtime/ioctl-buffer.js';
-import { ATTR_FLAGS, UVERBS_ATTR_F_MANDATORY, UVERBS_ATTR_F_VALID_OUTPUT } from '../../runtime/wire.js';
+import { attrPtr } from '../../runtime/abi/wire.js';
+import { IoctlBuffer, attrAt, attrIdAt, attrLenAt, numAttrs } from '../../runtime/user/ioctl-buffer.js';
+import { ATTR_FLAGS, UVERBS_ATTR_F_MANDATORY, UVERBS_ATTR_F_VALID_OUTPUT } from '../../runtime/abi/wire.js';
 import { MINIMAL } from '../helpers.js';
 import { element, rng, sampleIn, value, type Rng } from '../sample.js';
 

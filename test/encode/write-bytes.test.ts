@@ -9,7 +9,7 @@
  * bytes written.
  */
 import { describe, expect, it } from 'vitest';
-import { IoctlBuffer } from '../../runtime/ioctl-buffer.js';
+import { IoctlBuffer } from '../../runtime/user/ioctl-buffer.js';
 import {
   IB_UVERBS_SGE_SIZE, encodeIbUverbsSge, encodeWriteAllocPd, encodeWriteCreateCq, encodeWriteCreateQp, encodeWriteExCreateCq,
   encodeWriteModifyQp, encodeWritePostSend, encodeWriteRegMr,

@@ -9,8 +9,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadModel } from '../../generator/generate.js';
 import { pascalCase, type ScalarOrStruct, type StructModel, type WriteCommandModel } from '../../generator/model.js';
-import { alignUp8, IoctlBuffer } from '../../runtime/ioctl-buffer.js';
-import { IB_USER_VERBS_CMD_FLAG_EXTENDED } from '../../runtime/wire.js';
+import { alignUp8, IoctlBuffer } from '../../runtime/user/ioctl-buffer.js';
+import { IB_USER_VERBS_CMD_FLAG_EXTENDED } from '../../runtime/abi/wire.js';
 import { MINIMAL } from '../helpers.js';
 import { element, rng, type Rng } from '../sample.js';
 

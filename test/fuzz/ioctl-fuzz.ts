@@ -8,11 +8,11 @@
 import fc from 'fast-check';
 import type { DriverModel } from '../../generator/model.js';
 import { pascalCase } from '../../generator/model.js';
-import { lastInternalError } from '../../runtime/dispatch.js';
-import { EAGAIN, EBADF, EBUSY, EFAULT, EINVAL, EIO, ENOENT, ENOMEM, ENOSPC, ENOTTY, EOPNOTSUPP, EPERM, EPROTONOSUPPORT, ERANGE } from '../../runtime/errno.js';
-import type { IoctlBuffer } from '../../runtime/ioctl-buffer.js';
-import { UObjectState } from '../../runtime/uobject.js';
-import { RDMA_VERBS_IOCTL } from '../../runtime/wire.js';
+import { lastInternalError } from '../../runtime/kernel/dispatch.js';
+import { EAGAIN, EBADF, EBUSY, EFAULT, EINVAL, EIO, ENOENT, ENOMEM, ENOSPC, ENOTTY, EOPNOTSUPP, EPERM, EPROTONOSUPPORT, ERANGE } from '../../runtime/abi/errno.js';
+import type { IoctlBuffer } from '../../runtime/user/ioctl-buffer.js';
+import { UObjectState } from '../../runtime/kernel/uobject.js';
+import { RDMA_VERBS_IOCTL } from '../../runtime/abi/wire.js';
 import type { Rig } from '../runtime/rig.js';
 import { rng, sampleIn } from '../sample.js';
 import { buildWrite } from './write-ops.js';

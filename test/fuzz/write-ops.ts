@@ -6,7 +6,7 @@
  * mutations of the property then break it anywhere.
  */
 import type { StructModel, WriteCommandModel } from '../../generator/model.js';
-import { CMD_HDR_SIZE, EX_HDR_SIZE, IB_USER_VERBS_CMD_FLAG_EXTENDED } from '../../runtime/wire.js';
+import { CMD_HDR_SIZE, EX_HDR_SIZE, IB_USER_VERBS_CMD_FLAG_EXTENDED } from '../../runtime/abi/wire.js';
 import type { Rig } from '../runtime/rig.js';
 import { rng, type Rng } from '../sample.js';
 

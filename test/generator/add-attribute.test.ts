@@ -12,10 +12,10 @@ import { Project } from 'ts-morph';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emitAll, loadModel, writeFiles } from '../../generator/generate.js';
 import * as oldUserSpace from '../../generated/mlx5/index.js';
-import { TypeKind, lookup, type UapiSpec } from '../../runtime/contract.js';
-import { Device, type Handler, type TypeOps } from '../../runtime/device.js';
-import { EPROTONOSUPPORT } from '../../runtime/errno.js';
-import type { IoctlBuffer } from '../../runtime/ioctl-buffer.js';
+import { TypeKind, lookup, type UapiSpec } from '../../runtime/kernel/contract.js';
+import { Device, type Handler, type TypeOps } from '../../runtime/kernel/device.js';
+import { EPROTONOSUPPORT } from '../../runtime/abi/errno.js';
+import type { IoctlBuffer } from '../../runtime/user/ioctl-buffer.js';
 import { Rig } from '../runtime/rig.js';
 
 const NEW_ID = 0x1004;
@@ -54,7 +54,7 @@ beforeAll(() => {
   });
   writeFileSync(file, JSON.stringify(json, null, 2));
   // 2. Regenerate (into the copy; the generated code imports runtime/ by a relative path).
-  writeFiles(join(dir, 'generated'), emitAll(loadModel(join(dir, 'spec')), join(dir, 'generated')));
+  writeFiles(join(dir, 'generated'), emitAll(loadModel(join(dir, 'spec')), { outDir: join(dir, 'generated') }));
 }, 60_000);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

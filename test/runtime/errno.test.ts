@@ -3,8 +3,8 @@
  * answers to bad input, in its order of checks.
  */
 import { describe, expect, it } from 'vitest';
-import { EBADF, EBUSY, EFAULT, EINVAL, EIO, ENOENT, ENOTTY, EOPNOTSUPP, EPROTONOSUPPORT } from '../../runtime/errno.js';
-import { RDMA_VERBS_IOCTL } from '../../runtime/wire.js';
+import { EBADF, EBUSY, EFAULT, EINVAL, EIO, ENOENT, ENOTTY, EOPNOTSUPP, EPROTONOSUPPORT } from '../../runtime/abi/errno.js';
+import { RDMA_VERBS_IOCTL } from '../../runtime/abi/wire.js';
 import {
   UVERBS_ATTRS_QUERY, UVERBS_ATTRS_WIDGET_CREATE as W, UVERBS_METHODS_DEVICE, UVERBS_METHODS_WIDGET, UVERBS_OBJECT,
   decodeChannelAllocOut, decodePdAllocOut, encodeChannelAlloc, encodePdAlloc, encodePdDestroy,

@@ -3,9 +3,9 @@
  * section, with counts of every release so that a leak or a double release fails.
  */
 import { describe, expect, it } from 'vitest';
-import { RemoveReason } from '../../runtime/device.js';
-import { EBADF, EBUSY, EFAULT, EINVAL, EIO, ENOENT } from '../../runtime/errno.js';
-import { UserPtr } from '../../runtime/ioctl-buffer.js';
+import { RemoveReason } from '../../runtime/kernel/device.js';
+import { EBADF, EBUSY, EFAULT, EINVAL, EIO, ENOENT } from '../../runtime/abi/errno.js';
+import { UserPtr } from '../../runtime/user/ioctl-buffer.js';
 import {
   decodeChannelAllocOut, decodePdAllocOut, decodeWidgetCreateOut, encodeChannelAlloc, encodePdAlloc, encodePdDestroy, encodeWidgetCreate,
 } from '../fixtures/minimal-golden/core/index.js';

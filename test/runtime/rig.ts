@@ -3,11 +3,11 @@
  * a uverbs file that has a context, a mapped buffer, and raw ioctl buffers built byte by
  * byte so that tests can send exactly what they mean, malformed or not.
  */
-import type { Device } from '../../runtime/device.js';
-import { IoctlBuffer } from '../../runtime/ioctl-buffer.js';
-import { Process } from '../../runtime/process.js';
-import type { Mapping } from '../../runtime/user-memory.js';
-import { RDMA_VERBS_IOCTL } from '../../runtime/wire.js';
+import type { Device } from '../../runtime/kernel/device.js';
+import { IoctlBuffer } from '../../runtime/user/ioctl-buffer.js';
+import { Process } from '../../runtime/process/process.js';
+import type { Mapping } from '../../runtime/process/user-memory.js';
+import { RDMA_VERBS_IOCTL } from '../../runtime/abi/wire.js';
 import { minimalDevice, type Log } from '../fixtures/minimal-device.js';
 
 export interface RawAttr {

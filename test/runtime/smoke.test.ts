@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { IoctlBuffer } from '../../runtime/ioctl-buffer.js';
-import { Process } from '../../runtime/process.js';
-import { RDMA_VERBS_IOCTL } from '../../runtime/wire.js';
+import { IoctlBuffer } from '../../runtime/user/ioctl-buffer.js';
+import { Process } from '../../runtime/process/process.js';
+import { RDMA_VERBS_IOCTL } from '../../runtime/abi/wire.js';
 import { decodePdAllocOut, decodeWidgetCreateOut, encodePdAlloc, encodePdDestroy, encodeWidgetCreate } from '../fixtures/minimal-golden/core/index.js';
 import { minimalDevice } from '../fixtures/minimal-device.js';
 

@@ -5,10 +5,10 @@
  * the kernel's limit of 63 per method; one past it is refused when the device is made.
  */
 import { describe, expect, it } from 'vitest';
-import { MAX_ACTION_ATTRS } from '../../runtime/action-plan.js';
-import { Access, AttrKind, NO_OBJECT, type ActionSpec, type AttrSpec, type TypeSpec, type UapiSpec } from '../../runtime/contract.js';
-import { Device, type TypeOps } from '../../runtime/device.js';
-import { EINVAL } from '../../runtime/errno.js';
+import { MAX_ACTION_ATTRS } from '../../runtime/kernel/action-plan.js';
+import { Access, AttrKind, NO_OBJECT, type ActionSpec, type AttrSpec, type TypeSpec, type UapiSpec } from '../../runtime/kernel/contract.js';
+import { Device, type TypeOps } from '../../runtime/kernel/device.js';
+import { EINVAL } from '../../runtime/abi/errno.js';
 import { uapi } from '../fixtures/minimal-golden/core/index.js';
 import { Rig } from './rig.js';
 

@@ -10,7 +10,7 @@ import {
   encodeIbUverbsCreateCq, encodeIbUverbsExQueryDevice, encodeIbUverbsQueryPort, IB_UVERBS_CREATE_CQ_SIZE, IB_UVERBS_EX_QUERY_DEVICE_RESP_SIZE,
   IB_UVERBS_EX_QUERY_DEVICE_SIZE, IB_UVERBS_QUERY_DEVICE_RESP_SIZE, IB_UVERBS_QUERY_PORT_SIZE,
 } from '../../generated/core/structs.js';
-import { EFAULT, EINVAL, EIO, ENOSPC, EOPNOTSUPP } from '../../runtime/errno.js';
+import { EFAULT, EINVAL, EIO, ENOSPC, EOPNOTSUPP } from '../../runtime/abi/errno.js';
 import { coreState, defaultCaps, type AsyncEvent, type Context, type Cq } from '../../runtime/emulated/core/index.js';
 import { struct, WriteRig } from './rig.js';
 

@@ -10,7 +10,7 @@ import {
   encodeIbUverbsDestroyCq, encodeIbUverbsExCreateCq, encodeIbUverbsExModifyCq, encodeIbUverbsResizeCq, IB_UVERBS_DESTROY_CQ_SIZE,
   IB_UVERBS_EX_CREATE_CQ_SIZE, IB_UVERBS_EX_MODIFY_CQ_SIZE, IB_UVERBS_RESIZE_CQ_SIZE, type IbUverbsExCreateCqInit, type IbUverbsExModifyCqInit,
 } from '../../generated/core/structs.js';
-import { EBADF, EBUSY, EFAULT, EINVAL, ENOENT, EOPNOTSUPP } from '../../runtime/errno.js';
+import { EBADF, EBUSY, EFAULT, EINVAL, ENOENT, EOPNOTSUPP } from '../../runtime/abi/errno.js';
 import { coreState, cqModeration, type CompChannel, type Context, type Cq } from '../../runtime/emulated/core/index.js';
 import { cq, cqReq, handleReq, pd, qp } from './objects.js';
 import { struct, WriteRig } from './rig.js';

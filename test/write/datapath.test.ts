@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { IB_UVERBS_QP_TYPE as QPT, IB_UVERBS_WR_OPCODE as OP } from '../../generated/core/enums.js';
 import * as S from '../../generated/core/structs.js';
-import { EINVAL, ENOSPC, EOPNOTSUPP } from '../../runtime/errno.js';
+import { EINVAL, ENOSPC, EOPNOTSUPP } from '../../runtime/abi/errno.js';
 import { Mtu, QpAttrMask as M, QpState, SendFlags, WcStatus } from '../../runtime/emulated/core/index.js';
 import * as O from './objects.js';
 import { concat, struct, WriteRig } from './rig.js';

@@ -9,10 +9,10 @@ import {
   decodeIbUverbsAllocPdResp, decodeIbUverbsCreateCompChannelResp, decodeIbUverbsCreateCqResp, decodeIbUverbsDestroyCqResp, encodeIbUverbsCreateCq,
   encodeIbUverbsDestroyCq, encodeIbUverbsExCreateCq, IB_UVERBS_CREATE_CQ_SIZE, IB_UVERBS_DESTROY_CQ_SIZE, IB_UVERBS_EX_CREATE_CQ_SIZE,
 } from '../../generated/core/structs.js';
-import { EBADF, EFAULT, EINVAL, ENOSPC, EOPNOTSUPP } from '../../runtime/errno.js';
+import { EBADF, EFAULT, EINVAL, ENOSPC, EOPNOTSUPP } from '../../runtime/abi/errno.js';
 import { coreState } from '../../runtime/emulated/core/index.js';
 import { Mlx5Session } from '../emulated-mlx5/helpers.js';
-import { CMD_HDR_SIZE, IB_USER_VERBS_CMD_FLAG_EXTENDED } from '../../runtime/wire.js';
+import { CMD_HDR_SIZE, IB_USER_VERBS_CMD_FLAG_EXTENDED } from '../../runtime/abi/wire.js';
 import { struct, WriteRig } from './rig.js';
 
 async function pd(r: WriteRig): Promise<number> {

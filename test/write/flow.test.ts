@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import * as core from '../../generated/core/index.js';
 import { IB_UVERBS_FLOW_ACTION_ESP_FLAGS as ESPF, IB_UVERBS_QP_TYPE as QPT } from '../../generated/core/enums.js';
 import * as S from '../../generated/core/structs.js';
-import { EBUSY, EINVAL, ENOENT, ENOSPC, EOPNOTSUPP, EPERM } from '../../runtime/errno.js';
+import { EBUSY, EINVAL, ENOENT, ENOSPC, EOPNOTSUPP, EPERM } from '../../runtime/abi/errno.js';
 import { coreState, type Counters, type Flow, type FlowAction, type Qp } from '../../runtime/emulated/core/index.js';
 import { IB_FLOW_ATTR, IB_FLOW_ATTR_FLAGS, IB_FLOW_SPEC } from '../../runtime/emulated/core/write/flow.js';
 import { exDestroy, handleReq, qpOn } from './objects.js';

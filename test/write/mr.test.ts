@@ -9,7 +9,7 @@ import {
   decodeIbUverbsAllocMwResp, decodeIbUverbsReregMrResp, encodeIbUverbsAllocMw, encodeIbUverbsRegMr, encodeIbUverbsReregMr, IB_UVERBS_ALLOC_MW_SIZE,
   IB_UVERBS_REG_MR_SIZE, IB_UVERBS_REREG_MR_SIZE, type IbUverbsReregMrInit,
 } from '../../generated/core/structs.js';
-import { EBUSY, EFAULT, EINVAL, ENOENT, EOPNOTSUPP } from '../../runtime/errno.js';
+import { EBUSY, EFAULT, EINVAL, ENOENT, EOPNOTSUPP } from '../../runtime/abi/errno.js';
 import { coreState, type Mr, type Mw, type Pd } from '../../runtime/emulated/core/index.js';
 import { cq, handleReq, mr, pd } from './objects.js';
 import { struct, WriteRig } from './rig.js';

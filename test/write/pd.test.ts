@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { decodeIbUverbsCreateAhResp, encodeIbUverbsCreateAh, IB_UVERBS_CREATE_AH_SIZE, type IbUverbsAhAttrInit } from '../../generated/core/structs.js';
-import { EBUSY, EINVAL, EIO, ENOENT } from '../../runtime/errno.js';
+import { EBUSY, EINVAL, EIO, ENOENT } from '../../runtime/abi/errno.js';
 import { parseGid } from '../../runtime/emulated/core/caps.js';
 import { coreState, type Ah, type Pd } from '../../runtime/emulated/core/index.js';
 import { cq, handleReq, mr, pd } from './objects.js';

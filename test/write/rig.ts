@@ -4,19 +4,19 @@
  * Process.write, answers read back with the generated decoders. A rig shares its
  * process and fd with an ioctl Session, so that a test can mix both paths on one file.
  */
-import { lastInternalError } from '../../runtime/dispatch.js';
+import { lastInternalError } from '../../runtime/kernel/dispatch.js';
 import { expect } from 'vitest';
 import { decodeIbUverbsGetContextResp, encodeIbUverbsGetContext, IB_UVERBS_GET_CONTEXT_SIZE } from '../../generated/core/structs.js';
-import type { WriteSpec } from '../../runtime/contract.js';
-import type { Device } from '../../runtime/device.js';
-import type { UverbsFile } from '../../runtime/file.js';
-import type { Process } from '../../runtime/process.js';
-import { EIO, errnoName } from '../../runtime/errno.js';
-import type { Mapping } from '../../runtime/user-memory.js';
+import type { WriteSpec } from '../../runtime/kernel/contract.js';
+import type { Device } from '../../runtime/kernel/device.js';
+import type { UverbsFile } from '../../runtime/kernel/uverbs-file.js';
+import type { Process } from '../../runtime/process/process.js';
+import { EIO, errnoName } from '../../runtime/abi/errno.js';
+import type { Mapping } from '../../runtime/process/user-memory.js';
 import {
   CMD_HDR_COMMAND, CMD_HDR_IN_WORDS, CMD_HDR_OUT_WORDS, CMD_HDR_SIZE, EX_HDR_PROVIDER_IN_WORDS, EX_HDR_PROVIDER_OUT_WORDS, EX_HDR_RESERVED,
   EX_HDR_RESPONSE, EX_HDR_SIZE, IB_USER_VERBS_CMD_FLAG_EXTENDED,
-} from '../../runtime/wire.js';
+} from '../../runtime/abi/wire.js';
 import { createCoreDevice, type CoreCaps } from '../../runtime/emulated/core/index.js';
 import { Session } from '../emulated/helpers.js';
 

@@ -7,7 +7,7 @@ import {
   decodeIbUverbsCreateSrqResp, decodeIbUverbsDestroySrqResp, decodeIbUverbsQuerySrqResp, encodeIbUverbsCreateSrq, encodeIbUverbsModifySrq,
   encodeIbUverbsQuerySrq, IB_UVERBS_CREATE_SRQ_SIZE, IB_UVERBS_MODIFY_SRQ_SIZE, IB_UVERBS_QUERY_SRQ_SIZE, type IbUverbsModifySrqInit,
 } from '../../generated/core/structs.js';
-import { EBUSY, EINVAL, ENOENT, EOPNOTSUPP } from '../../runtime/errno.js';
+import { EBUSY, EINVAL, ENOENT, EOPNOTSUPP } from '../../runtime/abi/errno.js';
 import { coreState, grantSrq, type Context, type Cq, type Pd, type Srq, type Xrcd } from '../../runtime/emulated/core/index.js';
 import { IB_SRQ } from '../../runtime/emulated/core/write/srq.js';
 import { cq, handleReq, pd, qp, srq, xrcd, xsrqReq } from './objects.js';

@@ -8,7 +8,7 @@ import {
   decodeIbUverbsExCreateRwqIndTableResp, decodeIbUverbsExCreateWqResp, decodeIbUverbsExDestroyWqResp, encodeIbUverbsExDestroyWq, encodeIbUverbsExModifyWq,
   IB_UVERBS_EX_DESTROY_WQ_SIZE, IB_UVERBS_EX_MODIFY_WQ_SIZE, type IbUverbsExModifyWqInit,
 } from '../../generated/core/structs.js';
-import { EBUSY, EINVAL, ENOENT, ENOSPC, EOPNOTSUPP } from '../../runtime/errno.js';
+import { EBUSY, EINVAL, ENOENT, ENOSPC, EOPNOTSUPP } from '../../runtime/abi/errno.js';
 import { coreState, WqState, type Cq, type Pd, type RwqIndTbl, type Wq } from '../../runtime/emulated/core/index.js';
 import { IB_WQ } from '../../runtime/emulated/core/write/wq.js';
 import { cq, exDestroy, indTbl, indTblReq, pd, wq, wqReq } from './objects.js';

@@ -6,10 +6,10 @@
  */
 import { UVERBS_ATTRS_ASYNC_EVENT_ALLOC } from '../../../generated/core/ids.js';
 import { encodeIbUverbsAsyncEventDesc, IB_UVERBS_ASYNC_EVENT_DESC_SIZE } from '../../../generated/core/structs.js';
-import type { Bundle } from '../../bundle.js';
-import { RemoveReason, type RemoveReasonId } from '../../device.js';
-import type { UObject } from '../../uobject.js';
-import type { UserMemory } from '../../user-memory.js';
+import type { Bundle } from '../../kernel/bundle.js';
+import { RemoveReason, type RemoveReasonId } from '../../kernel/device.js';
+import type { UObject } from '../../kernel/uobject.js';
+import type { UserMemory } from '../../process/user-memory.js';
 import { contextOf, type Context } from './context.js';
 import { readOneEvent } from './event-file.js';
 import { coreState, recordOf, removeAll, type Base, type CoreState } from './state.js';

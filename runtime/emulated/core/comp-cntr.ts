@@ -7,9 +7,9 @@ import { IB_UVERBS_COMP_CNTR_ENTRY as ENTRY, IB_UVERBS_COMP_CNTR_MODIFY_OP as OP
 import {
   UVERBS_ATTRS_COMP_CNTR_CREATE, UVERBS_ATTRS_COMP_CNTR_MODIFY, UVERBS_ATTRS_COMP_CNTR_READ, UVERBS_ATTRS_QUERY_COMP_CNTR_CAPS,
 } from '../../../generated/core/ids.js';
-import type { Bundle } from '../../bundle.js';
-import type { RemoveReasonId } from '../../device.js';
-import { EINVAL, EOPNOTSUPP, fail } from '../../errno.js';
+import type { Bundle } from '../../kernel/bundle.js';
+import type { RemoveReasonId } from '../../kernel/device.js';
+import { EINVAL, EOPNOTSUPP, fail } from '../../abi/errno.js';
 import type { CompCntrCaps } from './caps.js';
 import { coreState, recordOf, refuseIfUsed, type Base, type CoreState } from './state.js';
 

@@ -3,11 +3,11 @@
  * GET_CONTEXT, QUERY_CONTEXT, INFO_HANDLES and INVOKE_WRITE.
  */
 import { UVERBS_ATTRS_GET_CONTEXT, UVERBS_ATTRS_INFO_HANDLES, UVERBS_ATTRS_INVOKE_WRITE, UVERBS_ATTRS_QUERY_CONTEXT } from '../../../generated/core/ids.js';
-import type { Bundle } from '../../bundle.js';
-import { EBADF, EINVAL, ENOENT, fail } from '../../errno.js';
-import type { UverbsFile } from '../../file.js';
-import { invokeWrite } from '../../write-dispatch.js';
-import { UObjectState } from '../../uobject.js';
+import type { Bundle } from '../../kernel/bundle.js';
+import { EBADF, EINVAL, ENOENT, fail } from '../../abi/errno.js';
+import type { UverbsFile } from '../../kernel/uverbs-file.js';
+import { invokeWrite } from '../../kernel/write-dispatch.js';
+import { UObjectState } from '../../kernel/uobject.js';
 import type { AsyncEvent } from './async-event.js';
 import type { CoreCaps } from './caps.js';
 import { coreState, type CoreState } from './state.js';

@@ -13,11 +13,11 @@ import { UVERBS_ATTRS_CQ_CREATE, UVERBS_ATTRS_CQ_DESTROY } from '../../../genera
 import {
   encodeIbUverbsCompEventDesc, encodeIbUverbsDestroyCqResp, IB_UVERBS_COMP_EVENT_DESC_SIZE, IB_UVERBS_DESTROY_CQ_RESP_SIZE, type IbUverbsWc,
 } from '../../../generated/core/structs.js';
-import type { Bundle } from '../../bundle.js';
-import type { RemoveReasonId } from '../../device.js';
-import { EINVAL, ENOENT, EOPNOTSUPP, fail } from '../../errno.js';
-import type { UObject } from '../../uobject.js';
-import type { UserMemory } from '../../user-memory.js';
+import type { Bundle } from '../../kernel/bundle.js';
+import type { RemoveReasonId } from '../../kernel/device.js';
+import { EINVAL, ENOENT, EOPNOTSUPP, fail } from '../../abi/errno.js';
+import type { UObject } from '../../kernel/uobject.js';
+import type { UserMemory } from '../../process/user-memory.js';
 import { dropAsyncEvents, eventFileFor, raiseAsyncEvent, type AsyncEvent } from './async-event.js';
 import { roundupPow2 } from './caps.js';
 import { contextOf, type Context } from './context.js';

@@ -17,8 +17,8 @@
  */
 import { IB_UVERBS_QP_CREATE_FLAGS, IB_UVERBS_QP_TYPE as QPT, IB_UVERBS_WC_OPCODE as WCO, IB_UVERBS_WR_OPCODE as OP } from '../../../generated/core/enums.js';
 import type { IbUverbsWc } from '../../../generated/core/structs.js';
-import { EINVAL, ENOMEM, EOPNOTSUPP, fail, UverbsError } from '../../errno.js';
-import type { UserMemory } from '../../user-memory.js';
+import { EINVAL, ENOMEM, EOPNOTSUPP, fail, UverbsError } from '../../abi/errno.js';
+import type { UserMemory } from '../../process/user-memory.js';
 import { raiseAsyncEvent } from './async-event.js';
 import { addCompletion, cleanCq, type Cq } from './cq.js';
 import { deliver, type Arrival, type Taken } from './loopback.js';

@@ -3,9 +3,9 @@
  * context shares, in whole granules and at the alignment asked for.
  */
 import { UVERBS_ATTRS_DM_ALLOC } from '../../../generated/core/ids.js';
-import type { Bundle } from '../../bundle.js';
-import type { RemoveReasonId } from '../../device.js';
-import { EINVAL, EOPNOTSUPP, fail } from '../../errno.js';
+import type { Bundle } from '../../kernel/bundle.js';
+import type { RemoveReasonId } from '../../kernel/device.js';
+import { EINVAL, EOPNOTSUPP, fail } from '../../abi/errno.js';
 import { coreState, refuseIfUsed, type Base, type CoreState } from './state.js';
 
 export interface Dm extends Base<'DM'> {

@@ -3,8 +3,8 @@
  * so that another device can reach it. Closing the fd, or the uverbs file, revokes it.
  */
 import { UVERBS_ATTRS_DMABUF_ALLOC } from '../../../generated/core/ids.js';
-import type { Bundle } from '../../bundle.js';
-import { EINVAL, EOPNOTSUPP, fail } from '../../errno.js';
+import type { Bundle } from '../../kernel/bundle.js';
+import { EINVAL, EOPNOTSUPP, fail } from '../../abi/errno.js';
 import { contextOf, type MmapEntry } from './context.js';
 import { coreState, type Base, type CoreState } from './state.js';
 

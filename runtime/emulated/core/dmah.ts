@@ -4,9 +4,9 @@
  * the memory type asked for).
  */
 import { UVERBS_ATTRS_DMAH_ALLOC } from '../../../generated/core/ids.js';
-import type { Bundle } from '../../bundle.js';
-import type { RemoveReasonId } from '../../device.js';
-import { EINVAL, EOPNOTSUPP, EPERM, fail } from '../../errno.js';
+import type { Bundle } from '../../kernel/bundle.js';
+import type { RemoveReasonId } from '../../kernel/device.js';
+import { EINVAL, EOPNOTSUPP, EPERM, fail } from '../../abi/errno.js';
 import { coreState, refuseIfUsed, type Base, type CoreState } from './state.js';
 
 export type TphMemType = 'vm' | 'pm';

@@ -6,8 +6,8 @@
  * EINVAL and leaves the event queued. The event leaves the queue, and counts as
  * reported, before it is copied out: a copy that faults (EFAULT) loses it.
  */
-import { EAGAIN, EINVAL, EIO, fail } from '../../errno.js';
-import type { UserMemory } from '../../user-memory.js';
+import { EAGAIN, EINVAL, EIO, fail } from '../../abi/errno.js';
+import type { UserMemory } from '../../process/user-memory.js';
 
 /** What an event file's record keeps. */
 export interface EventQueue<E> {

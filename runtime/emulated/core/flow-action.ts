@@ -11,9 +11,9 @@ import {
   decodeIbUverbsFlowActionEsp, decodeIbUverbsFlowActionEspEncap, decodeIbUverbsFlowActionEspKeymatAesGcm, decodeIbUverbsFlowActionEspReplayBmp,
   type IbUverbsFlowActionEsp, type IbUverbsFlowActionEspKeymatAesGcm,
 } from '../../../generated/core/structs.js';
-import type { Bundle } from '../../bundle.js';
-import type { RemoveReasonId } from '../../device.js';
-import { EINVAL, EOPNOTSUPP, fail } from '../../errno.js';
+import type { Bundle } from '../../kernel/bundle.js';
+import type { RemoveReasonId } from '../../kernel/device.js';
+import { EINVAL, EOPNOTSUPP, fail } from '../../abi/errno.js';
 import type { EspCaps } from './caps.js';
 import { coreState, recordOf, refuseIfUsed, type Base, type CoreState } from './state.js';
 import { readUser } from './umem.js';

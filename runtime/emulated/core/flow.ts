@@ -8,9 +8,9 @@
  */
 import { IB_UVERBS_QP_TYPE as QPT, IB_UVERBS_READ_COUNTERS_FLAGS } from '../../../generated/core/enums.js';
 import { UVERBS_ATTRS_COUNTERS_CREATE, UVERBS_ATTRS_COUNTERS_READ } from '../../../generated/core/ids.js';
-import type { Bundle } from '../../bundle.js';
-import type { RemoveReasonId } from '../../device.js';
-import { EINVAL, EOPNOTSUPP, fail } from '../../errno.js';
+import type { Bundle } from '../../kernel/bundle.js';
+import type { RemoveReasonId } from '../../kernel/device.js';
+import { EINVAL, EOPNOTSUPP, fail } from '../../abi/errno.js';
 import type { FlowAction } from './flow-action.js';
 import type { Qp } from './qp.js';
 import { coreState, drop, hold, recordOf, refuseIfUsed, type Base, type CoreState } from './state.js';

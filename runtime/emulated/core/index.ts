@@ -12,7 +12,7 @@
  *   const fd = process.open(device);
  */
 import { uapi, type HandlerName, type ObjectTypeName, type WriteHandlerName } from '../../../generated/core/uapi.js';
-import { Device, type Handler, type RemoveReasonId, type TypeOps, type WriteHandler } from '../../device.js';
+import { Device, type Handler, type RemoveReasonId, type TypeOps, type WriteHandler } from '../../kernel/device.js';
 import { asyncEventHandlers, readAsyncEvent, releaseAsyncEvent, type AsyncEvent } from './async-event.js';
 import { resolveCaps, type CoreCaps } from './caps.js';
 import { compCntrHandlers, releaseCompCntr, type CompCntr } from './comp-cntr.js';

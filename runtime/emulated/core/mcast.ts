@@ -4,7 +4,7 @@
  * QP of the port attached to it (loopback.ts).
  */
 import { IB_UVERBS_QP_TYPE as QPT } from '../../../generated/core/enums.js';
-import { EINVAL, fail } from '../../errno.js';
+import { EINVAL, fail } from '../../abi/errno.js';
 import { LinkLayer } from './caps.js';
 import { mcastKey } from './loopback.js';
 import type { Qp } from './qp.js';

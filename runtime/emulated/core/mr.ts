@@ -10,10 +10,10 @@ import {
   UVERBS_ATTRS_ADVISE_MR, UVERBS_ATTRS_DM_MR_REG, UVERBS_ATTRS_QUERY_MR, UVERBS_ATTRS_REG_DMABUF_MR, UVERBS_ATTRS_REG_MR,
 } from '../../../generated/core/ids.js';
 import { decodeIbUverbsSge, IB_UVERBS_SGE_SIZE } from '../../../generated/core/structs.js';
-import type { Bundle } from '../../bundle.js';
-import { EFAULT, EINVAL, ENOENT, EOPNOTSUPP, fail } from '../../errno.js';
-import type { Process } from '../../process.js';
-import type { UserMemory } from '../../user-memory.js';
+import type { Bundle } from '../../kernel/bundle.js';
+import { EFAULT, EINVAL, ENOENT, EOPNOTSUPP, fail } from '../../abi/errno.js';
+import type { Process } from '../../process/process.js';
+import type { UserMemory } from '../../process/user-memory.js';
 import type { Dm } from './dm.js';
 import type { Dmah } from './dmah.js';
 import type { Pd } from './pd.js';

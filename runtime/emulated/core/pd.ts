@@ -3,8 +3,8 @@
  * XRCD, AH and MW. The constructors are what those commands, and tests, create them with.
  */
 import { LinkLayer } from './caps.js';
-import type { RemoveReasonId } from '../../device.js';
-import { EINVAL, fail } from '../../errno.js';
+import type { RemoveReasonId } from '../../kernel/device.js';
+import { EINVAL, fail } from '../../abi/errno.js';
 import { portOf } from './port.js';
 import { drop, hold, refuseIfUsed, type Base, type CoreState } from './state.js';
 

@@ -6,8 +6,8 @@ import {
   encodeIbUverbsGidEntry, encodeIbUverbsQueryPortRespEx, IB_UVERBS_GID_ENTRY_SIZE, IB_UVERBS_QUERY_PORT_RESP_EX_SIZE, type IbUverbsQueryPortRespInit,
 } from '../../../generated/core/structs.js';
 import { UVERBS_ATTRS_QUERY_GID_ENTRY, UVERBS_ATTRS_QUERY_GID_TABLE, UVERBS_ATTRS_QUERY_PORT, UVERBS_ATTRS_QUERY_PORT_SPEED } from '../../../generated/core/ids.js';
-import type { Bundle } from '../../bundle.js';
-import { EINVAL, ENODATA, fail } from '../../errno.js';
+import type { Bundle } from '../../kernel/bundle.js';
+import { EINVAL, ENODATA, fail } from '../../abi/errno.js';
 import { parseGid, Speed, Width, type GidCaps, type PortCaps } from './caps.js';
 import { contextOf } from './context.js';
 import { coreState, type CoreState } from './state.js';

@@ -13,7 +13,7 @@
  */
 import { IB_UVERBS_QP_CREATE_FLAGS, IB_UVERBS_QP_TYPE as QPT } from '../../../generated/core/enums.js';
 import type { IbUverbsModifyQp, IbUverbsQpDest, IbUverbsQpDestInit, IbUverbsQueryQpResp, IbUverbsQueryQpRespInit } from '../../../generated/core/structs.js';
-import { EINVAL, ENODATA, EOPNOTSUPP, EPERM, fail } from '../../errno.js';
+import { EINVAL, ENODATA, EOPNOTSUPP, EPERM, fail } from '../../abi/errno.js';
 import { LinkLayer, Mtu } from './caps.js';
 import { enterState } from './datapath.js';
 import { portOf } from './port.js';

@@ -12,9 +12,9 @@ import { UVERBS_ATTRS_QP_ATTACH_COMP_CNTR, UVERBS_ATTRS_QP_CREATE, UVERBS_ATTRS_
 import {
   decodeIbUverbsQpCap, encodeIbUverbsDestroyQpResp, encodeIbUverbsQpCap, IB_UVERBS_DESTROY_QP_RESP_SIZE, IB_UVERBS_QP_CAP_SIZE, type IbUverbsQpCap,
 } from '../../../generated/core/structs.js';
-import type { Bundle } from '../../bundle.js';
-import { RemoveReason, type RemoveReasonId } from '../../device.js';
-import { EBUSY, EINVAL, EOPNOTSUPP, EPERM, fail } from '../../errno.js';
+import type { Bundle } from '../../kernel/bundle.js';
+import { RemoveReason, type RemoveReasonId } from '../../kernel/device.js';
+import { EBUSY, EINVAL, EOPNOTSUPP, EPERM, fail } from '../../abi/errno.js';
 import { dropAsyncEvents, eventFileFor, type AsyncEvent } from './async-event.js';
 import { roundupPow2 } from './caps.js';
 import type { CompCntr } from './comp-cntr.js';

@@ -7,9 +7,9 @@
  */
 import { IB_UVERBS_QP_TYPE as QPT } from '../../../generated/core/enums.js';
 import { UVERBS_OBJECT } from '../../../generated/core/ids.js';
-import { RemoveReason, type Device, type RemoveReasonId } from '../../device.js';
-import { EBUSY, EINVAL, fail } from '../../errno.js';
-import { UObjectState } from '../../uobject.js';
+import { RemoveReason, type Device, type RemoveReasonId } from '../../kernel/device.js';
+import { EBUSY, EINVAL, fail } from '../../abi/errno.js';
+import { UObjectState } from '../../kernel/uobject.js';
 import type { Xrcd } from './pd.js';
 import { releaseQp, type Qp } from './qp.js';
 import { drop, hold, type CoreState } from './state.js';

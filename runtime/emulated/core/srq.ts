@@ -7,9 +7,9 @@
 import { IB_UVERBS_SRQ_TYPE as SRQT } from '../../../generated/core/enums.js';
 import { UVERBS_ATTRS_SRQ_CREATE, UVERBS_ATTRS_SRQ_DESTROY } from '../../../generated/core/ids.js';
 import { encodeIbUverbsDestroySrqResp, IB_UVERBS_DESTROY_SRQ_RESP_SIZE } from '../../../generated/core/structs.js';
-import type { Bundle } from '../../bundle.js';
-import type { RemoveReasonId } from '../../device.js';
-import { EINVAL, ENOENT, EOPNOTSUPP, fail } from '../../errno.js';
+import type { Bundle } from '../../kernel/bundle.js';
+import type { RemoveReasonId } from '../../kernel/device.js';
+import { EINVAL, ENOENT, EOPNOTSUPP, fail } from '../../abi/errno.js';
 import { dropAsyncEvents, eventFileFor, type AsyncEvent } from './async-event.js';
 import { roundupPow2 } from './caps.js';
 import { contextOf } from './context.js';

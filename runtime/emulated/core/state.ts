@@ -8,11 +8,11 @@
  * answers EBUSY, and a holder's release drops what it holds.
  */
 import type { ObjectTypeName } from '../../../generated/core/uapi.js';
-import { RemoveReason, type Device, type RemoveReasonId } from '../../device.js';
-import { EBUSY, ENOENT, ENOMEM, fail } from '../../errno.js';
-import type { Bundle } from '../../bundle.js';
-import type { Process } from '../../process.js';
-import type { UObject } from '../../uobject.js';
+import { RemoveReason, type Device, type RemoveReasonId } from '../../kernel/device.js';
+import { EBUSY, ENOENT, ENOMEM, fail } from '../../abi/errno.js';
+import type { Bundle } from '../../kernel/bundle.js';
+import type { Process } from '../../process/process.js';
+import type { UObject } from '../../kernel/uobject.js';
 import type { CoreCaps } from './caps.js';
 import type { Qp } from './qp.js';
 import type { XrcdShare } from './pd.js';

@@ -5,9 +5,9 @@
 import { IB_UVERBS_BUFFER_TYPE } from '../../../generated/core/enums.js';
 import { decodeIbUverbsBufferDesc } from '../../../generated/core/structs.js';
 import { UVERBS_OBJECT } from '../../../generated/core/ids.js';
-import type { Bundle } from '../../bundle.js';
-import { EBADF, EFAULT, EINVAL, fail } from '../../errno.js';
-import type { Process } from '../../process.js';
+import type { Bundle } from '../../kernel/bundle.js';
+import { EBADF, EFAULT, EINVAL, fail } from '../../abi/errno.js';
+import type { Process } from '../../process/process.js';
 import type { Dmabuf } from './dmabuf.js';
 import { recordOf } from './state.js';
 

@@ -4,9 +4,9 @@
  */
 import { IB_UVERBS_WQ_FLAGS, IB_UVERBS_WQ_FLAGS_MASK, IB_UVERBS_WQ_TYPE } from '../../../generated/core/enums.js';
 import { UVERBS_ATTRS_WQ_CREATE, UVERBS_ATTRS_WQ_DESTROY } from '../../../generated/core/ids.js';
-import type { Bundle } from '../../bundle.js';
-import type { RemoveReasonId } from '../../device.js';
-import { EINVAL, EOPNOTSUPP, fail } from '../../errno.js';
+import type { Bundle } from '../../kernel/bundle.js';
+import type { RemoveReasonId } from '../../kernel/device.js';
+import { EINVAL, EOPNOTSUPP, fail } from '../../abi/errno.js';
 import { eventFileFor, type AsyncEvent } from './async-event.js';
 import { isPow2, roundupPow2 } from './caps.js';
 import { contextOf } from './context.js';

@@ -17,9 +17,9 @@ import {
   MLX5_IB_ALLOC_UCONTEXT_RESP_SIZE, type Mlx5IbAllocUcontextResp,
 } from '../../../generated/mlx5/structs.js';
 import { UVERBS_ATTRS_QUERY_CONTEXT } from '../../../generated/mlx5/ids.js';
-import type { Bundle } from '../../bundle.js';
-import { EINVAL, ENOMEM, EOPNOTSUPP, fail } from '../../errno.js';
-import type { UverbsFile } from '../../file.js';
+import type { Bundle } from '../../kernel/bundle.js';
+import { EINVAL, ENOMEM, EOPNOTSUPP, fail } from '../../abi/errno.js';
+import type { UverbsFile } from '../../kernel/uverbs-file.js';
 import { LinkLayer, roundupPow2 } from '../core/caps.js';
 import { Context, openContext, type MmapEntry } from '../core/context.js';
 import type { Mlx5Caps } from './caps.js';

@@ -9,8 +9,8 @@ import {
   UVERBS_ATTRS_GET_DATA_DIRECT_SYSFS_PATH, UVERBS_ATTRS_MLX5_QUERY_PORT, UVERBS_ATTRS_PD_QUERY, UVERBS_ATTRS_REG_DMABUF_MR,
 } from '../../../generated/mlx5/ids.js';
 import { encodeMlx5IbUapiQueryPort, MLX5_IB_UAPI_QUERY_PORT_SIZE, type Mlx5IbUapiQueryPort } from '../../../generated/mlx5/structs.js';
-import type { Bundle } from '../../bundle.js';
-import { EINVAL, ENODEV, ENOSPC, fail } from '../../errno.js';
+import type { Bundle } from '../../kernel/bundle.js';
+import { EINVAL, ENODEV, ENOSPC, fail } from '../../abi/errno.js';
 import { mrHandlers, type Mr } from '../core/mr.js';
 import type { Pd } from '../core/pd.js';
 import { portOf } from '../core/port.js';

@@ -7,8 +7,8 @@
  */
 import { UVERBS_ATTRS_DEVX_ASYNC_CMD_FD_ALLOC, UVERBS_ATTRS_DEVX_ASYNC_EVENT_FD_ALLOC } from '../../../generated/mlx5/ids.js';
 import { MLX5_IB_UAPI_DEVX_CREATE_EVENT_CHANNEL_FLAGS as CH_FLAGS, MLX5_IB_UAPI_DEVX_CREATE_EVENT_CHANNEL_FLAGS_MASK } from '../../../generated/mlx5/enums.js';
-import type { Bundle } from '../../bundle.js';
-import { EAGAIN, EINVAL, EIO, ENOSPC, fail } from '../../errno.js';
+import type { Bundle } from '../../kernel/bundle.js';
+import { EAGAIN, EINVAL, EIO, ENOSPC, fail } from '../../abi/errno.js';
 import { base, type Base, type CoreState } from '../core/state.js';
 import { Mlx5Event } from './caps.js';
 import type { DevxObj } from './devx-obj.js';

@@ -18,10 +18,10 @@ import { IB_UVERBS_SRQ_TYPE } from '../../../generated/core/enums.js';
 import {
   UVERBS_ATTRS_DEVX_OBJ_ASYNC_QUERY, UVERBS_ATTRS_DEVX_OBJ_CREATE, UVERBS_ATTRS_DEVX_OBJ_MODIFY, UVERBS_ATTRS_DEVX_OBJ_QUERY, UVERBS_OBJECT,
 } from '../../../generated/mlx5/ids.js';
-import type { Bundle } from '../../bundle.js';
-import type { RemoveReasonId } from '../../device.js';
-import { EINVAL, fail } from '../../errno.js';
-import type { UObject } from '../../uobject.js';
+import type { Bundle } from '../../kernel/bundle.js';
+import type { RemoveReasonId } from '../../kernel/device.js';
+import { EINVAL, fail } from '../../abi/errno.js';
+import type { UObject } from '../../kernel/uobject.js';
 import type { Cq } from '../core/cq.js';
 import type { Srq } from '../core/srq.js';
 import { base, drop, hold, recordOf, refuseIfUsed, type Base, type CoreState } from '../core/state.js';

@@ -4,9 +4,9 @@
  * refuses to destroy a umem while an object it backs exists (EBUSY).
  */
 import { UVERBS_ATTRS_DEVX_UMEM_REG } from '../../../generated/mlx5/ids.js';
-import type { Bundle } from '../../bundle.js';
-import type { RemoveReasonId } from '../../device.js';
-import { EINVAL, fail } from '../../errno.js';
+import type { Bundle } from '../../kernel/bundle.js';
+import type { RemoveReasonId } from '../../kernel/device.js';
+import { EINVAL, fail } from '../../abi/errno.js';
 import { checkMrAccess } from '../core/mr.js';
 import { base, refuseIfUsed, type Base, type CoreState } from '../core/state.js';
 import { dmabufRange, pinUserMemory, type UserBuffer } from '../core/umem.js';

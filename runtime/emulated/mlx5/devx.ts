@@ -7,8 +7,8 @@
  * state (up); the others (capability pages, vport contexts, counters) come back zeroed.
  */
 import { UVERBS_ATTRS_DEVX_OTHER, UVERBS_ATTRS_DEVX_QUERY_EQN, UVERBS_ATTRS_DEVX_QUERY_UAR, UVERBS_ATTRS_DEVX_SUBSCRIBE_EVENT } from '../../../generated/mlx5/ids.js';
-import type { Bundle } from '../../bundle.js';
-import { EBADF, EINVAL, EOPNOTSUPP, fail } from '../../errno.js';
+import type { Bundle } from '../../kernel/bundle.js';
+import { EBADF, EINVAL, EOPNOTSUPP, fail } from '../../abi/errno.js';
 import { recordOf } from '../core/state.js';
 import { Mlx5Event } from './caps.js';
 import { devxUid, mlx5ContextOf } from './context.js';

@@ -8,9 +8,9 @@
  */
 import { MLX5_IB_UAPI_DM_TYPE as DMT } from '../../../generated/mlx5/enums.js';
 import { UVERBS_ATTRS_DM_ALLOC, UVERBS_ATTRS_DM_MAP_OP_ADDR, UVERBS_ATTRS_DM_QUERY } from '../../../generated/mlx5/ids.js';
-import type { Bundle } from '../../bundle.js';
-import type { RemoveReasonId } from '../../device.js';
-import { EINVAL, EOPNOTSUPP, EPERM, fail } from '../../errno.js';
+import type { Bundle } from '../../kernel/bundle.js';
+import type { RemoveReasonId } from '../../kernel/device.js';
+import { EINVAL, EOPNOTSUPP, EPERM, fail } from '../../abi/errno.js';
 import { roundupPow2 } from '../core/caps.js';
 import { dmHandlers, releaseDm, type Dm } from '../core/dm.js';
 import { base, recordOf, refuseIfUsed, type CoreState } from '../core/state.js';

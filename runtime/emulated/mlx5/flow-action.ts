@@ -13,9 +13,9 @@ import {
 import {
   UVERBS_ATTRS_FLOW_ACTION_CREATE_MODIFY_HEADER, UVERBS_ATTRS_FLOW_ACTION_CREATE_PACKET_REFORMAT, UVERBS_ATTRS_FLOW_ACTION_ESP_CREATE,
 } from '../../../generated/mlx5/ids.js';
-import type { Bundle } from '../../bundle.js';
-import type { RemoveReasonId } from '../../device.js';
-import { EINVAL, ENOENT, EOPNOTSUPP, fail } from '../../errno.js';
+import type { Bundle } from '../../kernel/bundle.js';
+import type { RemoveReasonId } from '../../kernel/device.js';
+import { EINVAL, ENOENT, EOPNOTSUPP, fail } from '../../abi/errno.js';
 import { flowActionHandlers, releaseFlowAction, type FlowAction } from '../core/flow-action.js';
 import { base, recordOf, type Base, type CoreState } from '../core/state.js';
 import { mlx5State, Namespace, type Mlx5State, type NamespaceName } from './state.js';

@@ -9,7 +9,7 @@
  *   const fd = process.open(device);
  */
 import { uapi, type HandlerName, type ObjectTypeName, type WriteHandlerName } from '../../../generated/mlx5/uapi.js';
-import { Device, type Handler, type TypeOps, type WriteHandler } from '../../device.js';
+import { Device, type Handler, type TypeOps, type WriteHandler } from '../../kernel/device.js';
 import { coreOps, releasedByHook, releaseHook } from '../core/index.js';
 import { recordOf, type Base } from '../core/state.js';
 import { resolveMlx5Caps, type Mlx5Caps } from './caps.js';

@@ -7,10 +7,10 @@
  */
 import { MLX5_IB_UAPI_PP_ALLOC_FLAGS, MLX5_IB_UAPI_PP_ALLOC_FLAGS_MASK, MLX5_IB_UAPI_UAR_ALLOC_TYPE, MLX5_IB_UAPI_VAR_ALLOC_FLAGS, MLX5_IB_UAPI_VAR_ALLOC_FLAGS_MASK } from '../../../generated/mlx5/enums.js';
 import { UVERBS_ATTRS_PP_OBJ_ALLOC, UVERBS_ATTRS_UAR_OBJ_ALLOC, UVERBS_ATTRS_VAR_OBJ_ALLOC, UVERBS_OBJECT } from '../../../generated/mlx5/ids.js';
-import type { Bundle } from '../../bundle.js';
-import { ENOSPC, EOPNOTSUPP, fail } from '../../errno.js';
-import type { UverbsFile } from '../../file.js';
-import { UObjectState } from '../../uobject.js';
+import type { Bundle } from '../../kernel/bundle.js';
+import { ENOSPC, EOPNOTSUPP, fail } from '../../abi/errno.js';
+import type { UverbsFile } from '../../kernel/uverbs-file.js';
+import { UObjectState } from '../../kernel/uobject.js';
 import type { MmapEntry } from '../core/context.js';
 import { base, type Base, type CoreState } from '../core/state.js';
 import { devxUid, mlx5ContextOf, type Mlx5Context } from './context.js';

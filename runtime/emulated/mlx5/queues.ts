@@ -20,9 +20,9 @@ import {
   MLX5_IB_CREATE_QP_RESP_SIZE, MLX5_IB_CREATE_QP_RSS_SIZE, MLX5_IB_CREATE_QP_SIZE, MLX5_IB_CREATE_SRQ_RESP_SIZE, MLX5_IB_CREATE_SRQ_SIZE,
   MLX5_IB_CREATE_WQ_RESP_SIZE, MLX5_IB_CREATE_WQ_SIZE, type Mlx5IbCreateQpResp,
 } from '../../../generated/mlx5/structs.js';
-import type { Bundle } from '../../bundle.js';
-import type { RemoveReasonId } from '../../device.js';
-import { EINVAL, EOPNOTSUPP, fail } from '../../errno.js';
+import type { Bundle } from '../../kernel/bundle.js';
+import type { RemoveReasonId } from '../../kernel/device.js';
+import { EINVAL, EOPNOTSUPP, fail } from '../../abi/errno.js';
 import { isPow2, roundupPow2 } from '../core/caps.js';
 import { cqHandlers, releaseCq, type Cq } from '../core/cq.js';
 import { qpHandlers, releaseQp, type Qp } from '../core/qp.js';

@@ -8,10 +8,10 @@
  * (its user id, its doorbell pages) is returned when the next context is made after its
  * file closed (reapContexts).
  */
-import type { Device } from '../../device.js';
-import { EINVAL, ENOSPC, EPERM, fail } from '../../errno.js';
-import type { Process } from '../../process.js';
-import type { UverbsFile } from '../../file.js';
+import type { Device } from '../../kernel/device.js';
+import { EINVAL, ENOSPC, EPERM, fail } from '../../abi/errno.js';
+import type { Process } from '../../process/process.js';
+import type { UverbsFile } from '../../kernel/uverbs-file.js';
 import { CoreState, DeviceMemory, NumberSpace } from '../core/state.js';
 import type { Mlx5Caps } from './caps.js';
 import type { DevxEventChannel } from './devx-async.js';

@@ -14,9 +14,9 @@ import {
 } from '../../../generated/mlx5/enums.js';
 import { MLX5_IB_MATCH_PARAMS_SIZE } from '../../../generated/mlx5/structs.js';
 import { UVERBS_ATTRS_CREATE_FLOW, UVERBS_ATTRS_FLOW_MATCHER_CREATE, UVERBS_ATTRS_STEERING_ANCHOR_CREATE } from '../../../generated/mlx5/ids.js';
-import type { Bundle } from '../../bundle.js';
-import type { RemoveReasonId } from '../../device.js';
-import { EINVAL, EOPNOTSUPP, fail } from '../../errno.js';
+import type { Bundle } from '../../kernel/bundle.js';
+import type { RemoveReasonId } from '../../kernel/device.js';
+import { EINVAL, EOPNOTSUPP, fail } from '../../abi/errno.js';
 import { releaseFlow, type Flow } from '../core/flow.js';
 import { portOf } from '../core/port.js';
 import { base, drop, hold, optionalRecord, recordOf, refuseIfUsed, type Base, type CoreState } from '../core/state.js';

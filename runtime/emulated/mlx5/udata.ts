@@ -4,8 +4,8 @@
  * the struct's size, so that a short request reads as zero-filled (ib_copy_from_udata
  * of min(inlen, size)) and nothing reads past what the user gave.
  */
-import type { Bundle, InputBytes } from '../../bundle.js';
-import { UVERBS_ATTR_UHW_OUT } from '../../wire.js';
+import type { Bundle, InputBytes } from '../../kernel/bundle.js';
+import { UVERBS_ATTR_UHW_OUT } from '../../abi/wire.js';
 
 export interface Udata {
   /** `size` bytes: the user's, then zeros. */

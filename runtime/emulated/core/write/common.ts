@@ -4,9 +4,9 @@
  * that only destroy (uobj_perform_destroy).
  */
 import type { UverbsObjectId } from '../../../../generated/core/ids.js';
-import type { TypeSpec } from '../../../contract.js';
-import type { WriteHandler } from '../../../device.js';
-import type { WriteBundle } from '../../../write-bundle.js';
+import type { TypeSpec } from '../../../kernel/contract.js';
+import type { WriteHandler } from '../../../kernel/device.js';
+import type { WriteBundle } from '../../../kernel/write-bundle.js';
 import { Context } from '../context.js';
 import { recordOf, type Base } from '../state.js';
 

@@ -13,8 +13,8 @@ import {
   encodeIbUverbsGetContextResp, encodeIbUverbsQueryDeviceResp, encodeIbUverbsQueryPortResp, IB_UVERBS_EX_QUERY_DEVICE_RESP_SIZE,
   type IbUverbsQueryDeviceRespInit,
 } from '../../../../generated/core/structs.js';
-import type { WriteHandler } from '../../../device.js';
-import { EINVAL, fail } from '../../../errno.js';
+import type { WriteHandler } from '../../../kernel/device.js';
+import { EINVAL, fail } from '../../../abi/errno.js';
 import { newAsyncEvent } from '../async-event.js';
 import { newContext } from '../context.js';
 import { portOf, portResp } from '../port.js';

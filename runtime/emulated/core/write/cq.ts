@@ -9,10 +9,10 @@ import {
   decodeIbUverbsResizeCq, encodeIbUverbsCreateCompChannelResp, encodeIbUverbsDestroyCqResp, encodeIbUverbsExCreateCqResp, encodeIbUverbsResizeCqResp,
   IB_UVERBS_EX_CREATE_CQ_RESP_SIZE, type IbUverbsExCreateCq,
 } from '../../../../generated/core/structs.js';
-import { Access } from '../../../contract.js';
-import type { WriteHandler } from '../../../device.js';
-import { EINVAL, EOPNOTSUPP, fail } from '../../../errno.js';
-import type { WriteBundle } from '../../../write-bundle.js';
+import { Access } from '../../../kernel/contract.js';
+import type { WriteHandler } from '../../../kernel/device.js';
+import { EINVAL, EOPNOTSUPP, fail } from '../../../abi/errno.js';
+import type { WriteBundle } from '../../../kernel/write-bundle.js';
 import { grantedCqe, newCompChannel, newCq, type CompChannel, type Cq } from '../cq.js';
 import { recordOf, type CoreState } from '../state.js';
 import { readRecord, responseLength, typeOf, writeContext } from './common.js';

@@ -13,10 +13,10 @@ import {
   encodeIbUverbsWc, IB_UVERBS_POLL_CQ_RESP_SIZE, IB_UVERBS_RECV_WR_SIZE, IB_UVERBS_SEND_WR_SIZE, IB_UVERBS_SGE_SIZE, IB_UVERBS_WC_SIZE,
   type IbUverbsSendWr,
 } from '../../../../generated/core/structs.js';
-import type { InputBytes } from '../../../bundle.js';
-import type { WriteHandler } from '../../../device.js';
-import { EINVAL, fail } from '../../../errno.js';
-import type { RequestIter, WriteBundle } from '../../../write-bundle.js';
+import type { InputBytes } from '../../../kernel/bundle.js';
+import type { WriteHandler } from '../../../kernel/device.js';
+import { EINVAL, fail } from '../../../abi/errno.js';
+import type { RequestIter, WriteBundle } from '../../../kernel/write-bundle.js';
 import { pollCq, reqNotifyCq, type Cq } from '../cq.js';
 import { postRecv, postSend, postSrqRecv, type PostResult } from '../datapath.js';
 import type { Ah } from '../pd.js';

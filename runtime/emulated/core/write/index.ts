@@ -7,7 +7,7 @@
  * what it writes back.
  */
 import type { WriteHandlerName } from '../../../../generated/core/uapi.js';
-import type { WriteHandler } from '../../../device.js';
+import type { WriteHandler } from '../../../kernel/device.js';
 import type { CoreState } from '../state.js';
 import { contextWriteHandlers } from './context.js';
 import { cqWriteHandlers } from './cq.js';

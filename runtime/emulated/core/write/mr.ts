@@ -7,9 +7,9 @@ import {
   decodeIbUverbsAllocMw, decodeIbUverbsDeallocMw, decodeIbUverbsDeregMr, decodeIbUverbsRegMr, decodeIbUverbsReregMr, encodeIbUverbsAllocMwResp,
   encodeIbUverbsRegMrResp, encodeIbUverbsReregMrResp,
 } from '../../../../generated/core/structs.js';
-import { Access } from '../../../contract.js';
-import type { WriteHandler } from '../../../device.js';
-import { EINVAL, EOPNOTSUPP, fail } from '../../../errno.js';
+import { Access } from '../../../kernel/contract.js';
+import type { WriteHandler } from '../../../kernel/device.js';
+import { EINVAL, EOPNOTSUPP, fail } from '../../../abi/errno.js';
 import { checkMrAccess, newMr, reregMr, samePageOffset, vaSource, type Mr, type MrChange } from '../mr.js';
 import { newMw, type Pd } from '../pd.js';
 import { recordOf, type CoreState } from '../state.js';

@@ -7,7 +7,7 @@ import { UVERBS_OBJECT } from '../../../../generated/core/ids.js';
 import {
   decodeIbUverbsAllocPd, decodeIbUverbsCreateAh, decodeIbUverbsDeallocPd, decodeIbUverbsDestroyAh, encodeIbUverbsAllocPdResp, encodeIbUverbsCreateAhResp,
 } from '../../../../generated/core/structs.js';
-import type { WriteHandler } from '../../../device.js';
+import type { WriteHandler } from '../../../kernel/device.js';
 import { newAh, newPd, type Pd } from '../pd.js';
 import { portOf } from '../port.js';
 import type { CoreState } from '../state.js';

@@ -8,9 +8,9 @@ import {
   decodeIbUverbsAttachMcast, decodeIbUverbsDetachMcast, decodeIbUverbsExModifyQp, decodeIbUverbsModifyQp, decodeIbUverbsQueryQp,
   encodeIbUverbsExModifyQpResp, encodeIbUverbsQueryQpResp, IB_UVERBS_EX_MODIFY_QP_RESP_SIZE, type IbUverbsModifyQp,
 } from '../../../../generated/core/structs.js';
-import type { WriteHandler } from '../../../device.js';
-import { EOPNOTSUPP, fail } from '../../../errno.js';
-import type { WriteBundle } from '../../../write-bundle.js';
+import type { WriteHandler } from '../../../kernel/device.js';
+import { EOPNOTSUPP, fail } from '../../../abi/errno.js';
+import type { WriteBundle } from '../../../kernel/write-bundle.js';
 import { attachMcast, detachMcast } from '../mcast.js';
 import { modifyQp, queryQp } from '../qp-state.js';
 import type { Qp } from '../qp.js';

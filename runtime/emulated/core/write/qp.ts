@@ -9,9 +9,9 @@ import {
   decodeIbUverbsCreateQp, decodeIbUverbsDestroyQp, decodeIbUverbsExCreateQp, decodeIbUverbsOpenQp, encodeIbUverbsCreateQpResp, encodeIbUverbsDestroyQpResp,
   encodeIbUverbsExCreateQpResp, IB_UVERBS_EX_CREATE_QP_RESP_SIZE, type IbUverbsExCreateQp,
 } from '../../../../generated/core/structs.js';
-import type { WriteHandler } from '../../../device.js';
-import { EINVAL, EPERM, fail } from '../../../errno.js';
-import type { WriteBundle } from '../../../write-bundle.js';
+import type { WriteHandler } from '../../../kernel/device.js';
+import { EINVAL, EPERM, fail } from '../../../abi/errno.js';
+import type { WriteBundle } from '../../../kernel/write-bundle.js';
 import type { Cq } from '../cq.js';
 import type { Pd, Xrcd } from '../pd.js';
 import { newQp, type Qp } from '../qp.js';

@@ -8,9 +8,9 @@ import {
   decodeIbUverbsCreateSrq, decodeIbUverbsCreateXsrq, decodeIbUverbsDestroySrq, decodeIbUverbsModifySrq, decodeIbUverbsQuerySrq,
   encodeIbUverbsCreateSrqResp, encodeIbUverbsDestroySrqResp, encodeIbUverbsQuerySrqResp, type IbUverbsCreateXsrq,
 } from '../../../../generated/core/structs.js';
-import type { WriteHandler } from '../../../device.js';
-import { EINVAL, fail } from '../../../errno.js';
-import type { WriteBundle } from '../../../write-bundle.js';
+import type { WriteHandler } from '../../../kernel/device.js';
+import { EINVAL, fail } from '../../../abi/errno.js';
+import type { WriteBundle } from '../../../kernel/write-bundle.js';
 import type { Cq } from '../cq.js';
 import type { Pd, Xrcd } from '../pd.js';
 import { newSrq, type Srq } from '../srq.js';

@@ -9,8 +9,8 @@ import {
   encodeIbUverbsExCreateRwqIndTableResp, encodeIbUverbsExCreateWqResp, encodeIbUverbsExDestroyWqResp, IB_UVERBS_EX_CREATE_RWQ_IND_TABLE_RESP_SIZE,
   IB_UVERBS_EX_CREATE_WQ_RESP_SIZE, IB_UVERBS_EX_DESTROY_WQ_RESP_SIZE,
 } from '../../../../generated/core/structs.js';
-import type { WriteHandler } from '../../../device.js';
-import { EINVAL, EOPNOTSUPP, fail } from '../../../errno.js';
+import type { WriteHandler } from '../../../kernel/device.js';
+import { EINVAL, EOPNOTSUPP, fail } from '../../../abi/errno.js';
 import type { Cq } from '../cq.js';
 import type { Pd } from '../pd.js';
 import { recordOf, type CoreState } from '../state.js';

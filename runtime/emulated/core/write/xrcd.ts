@@ -5,8 +5,8 @@
  */
 import { UVERBS_OBJECT } from '../../../../generated/core/ids.js';
 import { decodeIbUverbsCloseXrcd, decodeIbUverbsOpenXrcd, encodeIbUverbsOpenXrcdResp } from '../../../../generated/core/structs.js';
-import type { WriteHandler } from '../../../device.js';
-import { EAGAIN, EBADF, EINVAL, fail } from '../../../errno.js';
+import type { WriteHandler } from '../../../kernel/device.js';
+import { EAGAIN, EBADF, EINVAL, fail } from '../../../abi/errno.js';
 import { newXrcd } from '../pd.js';
 import type { CoreState } from '../state.js';
 import { destroyCommand, typeOf } from './common.js';

@@ -2,7 +2,7 @@
  * Value codecs generated struct and attribute code calls: 64-bit values as two 32-bit
  * writes when they are numbers (below 2^53), one bigint write otherwise; byte copies.
  */
-import { TWO_32 } from './wire.js';
+import { TWO_32 } from '../abi/wire.js';
 
 export function putU64(v: DataView, off: number, x: number | bigint): void {
   if (typeof x === 'number') {

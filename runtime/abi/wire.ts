@@ -53,6 +53,11 @@ export const INLINE_MAX = 8;
 
 export const TWO_32 = 0x1_0000_0000;
 
+/** The user-address value of an attribute's data, exact below 2^53 (pointers are). */
+export function attrPtr(v: DataView, at: number): number {
+  return v.getUint32(at + ATTR_DATA, true) + v.getUint32(at + ATTR_DATA + 4, true) * TWO_32;
+}
+
 /*
  * The write() ABI of Linux's ib_user_verbs.h, little-endian.
  *

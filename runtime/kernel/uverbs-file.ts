@@ -7,7 +7,7 @@
 import { TypeKind, type TypeSpec } from './contract.js';
 import { RemoveReason, type Device, type RemoveReasonId } from './device.js';
 import { UObject, UObjectList, UObjectState } from './uobject.js';
-import type { Process } from './process.js';
+import type { Process } from '../process/process.js';
 
 export class UverbsFile {
   /** The ucontext: whatever GET_CONTEXT's handler made; undefined before. */

@@ -7,7 +7,7 @@
 import { BufferPool, type CallerOptions } from './buffer-pool.js';
 import type { IoctlBuffer } from './ioctl-buffer.js';
 import { UverbsCallError, type Transport } from './transport.js';
-import { HDR_SIZE, RDMA_VERBS_IOCTL } from './wire.js';
+import { HDR_SIZE, RDMA_VERBS_IOCTL } from '../abi/wire.js';
 
 export type { CallerOptions } from './buffer-pool.js';
 

@@ -3,8 +3,8 @@
  * The kernel side reads and writes user memory only through it; an access that is not
  * wholly inside one mapping answers EFAULT, as copy_from_user / copy_to_user do.
  */
-import { EFAULT, fail } from './errno.js';
-import type { UserMemoryReader } from './ioctl-buffer.js';
+import { EFAULT, fail } from '../abi/errno.js';
+import type { UserMemoryReader } from '../user/ioctl-buffer.js';
 
 export interface Mapping {
   readonly addr: number;

@@ -8,8 +8,8 @@
  */
 import {
   ATTR_DATA, ATTR_ELEM_ID, ATTR_FLAGS, ATTR_ID, ATTR_LEN, ATTR_SIZE, HDR_DRIVER_ID, HDR_LENGTH, HDR_METHOD_ID,
-  HDR_NUM_ATTRS, HDR_OBJECT_ID, HDR_RESERVED1, HDR_RESERVED2, HDR_SIZE, TWO_32,
-} from './wire.js';
+  HDR_NUM_ATTRS, HDR_OBJECT_ID, HDR_RESERVED1, HDR_RESERVED2, HDR_SIZE, TWO_32, attrPtr,
+} from '../abi/wire.js';
 
 /** Memory outside the buffer that a pointer attribute may name (a caller's own struct, say). */
 export interface UserMemoryReader {
@@ -121,11 +121,6 @@ export function putAttr64(v: DataView, at: number, id: number, len: number, flag
 /** An attribute whose data is a signed 32-bit value sign-extended to 64 bits (an fd). */
 export function putAttrS32(v: DataView, at: number, id: number, flags: number, x: number): void {
   putAttr(v, at, id, 0, flags, 0, x >>> 0, x < 0 ? 0xffffffff : 0);
-}
-
-/** The user-address value of an attribute's data, exact below 2^53 (pointers are). */
-export function attrPtr(v: DataView, at: number): number {
-  return v.getUint32(at + ATTR_DATA, true) + v.getUint32(at + ATTR_DATA + 4, true) * TWO_32;
 }
 
 export function attrDataS32(v: DataView, at: number): number {

@@ -6,7 +6,7 @@
  * slot, and the type of each object attribute.
  */
 import { Access, lookup, type ActionSpec, type TypeSpec } from './contract.js';
-import { UVERBS_ATTR_UHW_OUT } from './wire.js';
+import { UVERBS_ATTR_UHW_OUT } from '../abi/wire.js';
 
 /**
  * The most attributes an action may declare: the kernel keys a method's attributes in

@@ -14,7 +14,7 @@
 import { BufferPool, type CallerOptions, type PooledBuffer } from './buffer-pool.js';
 import { UserPtr, type IoctlBuffer } from './ioctl-buffer.js';
 import { UverbsCallError, type Transport } from './transport.js';
-import { HDR_SIZE, INLINE_MAX, RDMA_VERBS_IOCTL } from './wire.js';
+import { HDR_SIZE, INLINE_MAX, RDMA_VERBS_IOCTL } from '../abi/wire.js';
 import { writeLayout, type WriteCommandInfo, type WriteLayout } from './write-buffer.js';
 
 /** The route a write client sends its commands by. */

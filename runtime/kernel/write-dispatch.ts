@@ -9,13 +9,13 @@ import { NO_OBJECT, type WriteSpec } from './contract.js';
 import type { Bundle } from './bundle.js';
 import { noteInternalError } from './dispatch.js';
 import type { Device } from './device.js';
-import { EFAULT, EINVAL, EIO, ENOSPC, EOPNOTSUPP, UverbsError, fail } from './errno.js';
-import type { UverbsFile } from './file.js';
+import { EFAULT, EINVAL, EIO, ENOSPC, EOPNOTSUPP, UverbsError, fail } from '../abi/errno.js';
+import type { UverbsFile } from './uverbs-file.js';
 import { Udata } from './udata.js';
 import {
   CMD_HDR_COMMAND, CMD_HDR_IN_WORDS, CMD_HDR_OUT_WORDS, CMD_HDR_SIZE, EX_HDR_PROVIDER_IN_WORDS, EX_HDR_PROVIDER_OUT_WORDS,
   EX_HDR_RESERVED, EX_HDR_RESPONSE, EX_HDR_SIZE, IB_USER_VERBS_CMD_COMMAND_MASK, IB_USER_VERBS_CMD_FLAG_EXTENDED, TWO_32,
-} from './wire.js';
+} from '../abi/wire.js';
 import { WriteBundle } from './write-bundle.js';
 
 /**

@@ -6,7 +6,7 @@
  * attribute rather than in user memory; `inline` holds it then.
  */
 import type { InputBytes } from './bundle.js';
-import type { UserMemory } from './user-memory.js';
+import type { UserMemory } from '../process/user-memory.js';
 
 const NO_BYTES: InputBytes = { view: new DataView(new ArrayBuffer(0)), offset: 0, len: 0 };
 

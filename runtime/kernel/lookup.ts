@@ -6,8 +6,8 @@
  * lock that conflicts.
  */
 import { Access, TypeKind, type AccessId, type TypeSpec } from './contract.js';
-import { EBADF, EINVAL, EIO, ENOENT, fail } from './errno.js';
-import type { UverbsFile } from './file.js';
+import { EBADF, EINVAL, EIO, ENOENT, fail } from '../abi/errno.js';
+import type { UverbsFile } from './uverbs-file.js';
 import { UObjectState, tryLock, type UObject } from './uobject.js';
 
 /** The largest handle an IDR hands out (INT_MAX). */

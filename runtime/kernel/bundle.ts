@@ -7,14 +7,14 @@
 import { MAX_ACTION_ATTRS, type ActionPlan } from './action-plan.js';
 import { AttrKind, lookup, type ActionSpec, type AttrSpec } from './contract.js';
 import type { Device, Handler } from './device.js';
-import { EFAULT, EINVAL, ENOENT, fail } from './errno.js';
-import type { UverbsFile } from './file.js';
-import { attrPtr } from './ioctl-buffer.js';
+import { EFAULT, EINVAL, ENOENT, fail } from '../abi/errno.js';
+import type { UverbsFile } from './uverbs-file.js';
+import { attrPtr } from '../abi/wire.js';
 import type { UObject } from './uobject.js';
-import type { UserMemory } from './user-memory.js';
+import type { UserMemory } from '../process/user-memory.js';
 import {
   ATTR_DATA, ATTR_FLAGS, ATTR_LEN, ATTR_SIZE, MAX_IOCTL_LENGTH, UVERBS_ATTR_F_VALID_OUTPUT, UVERBS_ATTR_UHW_IN, UVERBS_ATTR_UHW_OUT,
-} from './wire.js';
+} from '../abi/wire.js';
 
 /** Where an input's bytes are: a view, an offset in it, a length. */
 export interface InputBytes {

@@ -13,7 +13,7 @@ import type { IoctlBuffer } from './ioctl-buffer.js';
 import {
   CMD_HDR_COMMAND, CMD_HDR_IN_WORDS, CMD_HDR_OUT_WORDS, CMD_HDR_SIZE, EX_HDR_PROVIDER_IN_WORDS, EX_HDR_PROVIDER_OUT_WORDS,
   EX_HDR_RESERVED, EX_HDR_RESPONSE, EX_HDR_SIZE, IB_USER_VERBS_CMD_FLAG_EXTENDED, TWO_32,
-} from './wire.js';
+} from '../abi/wire.js';
 
 /** What is known of a command beyond its header: generated per command (WRITE_INFO in generated/<driver>/write.ts). */
 export interface WriteCommandInfo {

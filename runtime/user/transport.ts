@@ -12,9 +12,9 @@
  * addresses the kernel dereferences, so nothing else changes; `write` is write(2) on
  * the same fd, for the commands of the write() ABI.
  */
-import { errnoName } from './errno.js';
+import { errnoName } from '../abi/errno.js';
 import type { UserMemoryReader } from './ioctl-buffer.js';
-import type { Process } from './process.js';
+import type { Process } from '../process/process.js';
 
 /**
  * The caller's side of the address space: where ioctl buffers are placed. `view`

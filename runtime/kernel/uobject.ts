@@ -6,8 +6,8 @@
  * can be given in any order without deadlock.
  */
 import { Access, type AccessId, type TypeSpec } from './contract.js';
-import { EBUSY, fail } from './errno.js';
-import type { UverbsFile } from './file.js';
+import { EBUSY, fail } from '../abi/errno.js';
+import type { UverbsFile } from './uverbs-file.js';
 
 export const UObjectState = {
   /** Allocated for a `new` attribute; not visible to lookups until committed. */

@@ -6,12 +6,12 @@
  * ioctl() and close() are the syscalls, returning 0 or -errno as the kernel does;
  * write() of a command returns the byte count.
  */
-import { dispatch } from './dispatch.js';
-import { dispatchWrite } from './write-dispatch.js';
-import { RemoveReason, type Device } from './device.js';
-import { EBADF, EINVAL, EIO, ENOTTY, UverbsError } from './errno.js';
-import { UverbsFile } from './file.js';
-import { UObjectState, type UObject } from './uobject.js';
+import { dispatch } from '../kernel/dispatch.js';
+import { dispatchWrite } from '../kernel/write-dispatch.js';
+import { RemoveReason, type Device } from '../kernel/device.js';
+import { EBADF, EINVAL, EIO, ENOTTY, UverbsError } from '../abi/errno.js';
+import { UverbsFile } from '../kernel/uverbs-file.js';
+import { UObjectState, type UObject } from '../kernel/uobject.js';
 import { UserMemory } from './user-memory.js';
 
 /**

@@ -16,16 +16,16 @@ import { Access, AttrKind, ANY_OBJECT, lookup, type AttrSpec, type PtrSpec } fro
 import { Bundle } from './bundle.js';
 import {
   EFAULT, EINVAL, EIO, ENOIOCTLCMD, ENOTTY, EOPNOTSUPP, EPROTONOSUPPORT, UverbsError, fail,
-} from './errno.js';
-import type { UverbsFile } from './file.js';
-import type { Mapping } from './user-memory.js';
-import { attrPtr } from './ioctl-buffer.js';
+} from '../abi/errno.js';
+import type { UverbsFile } from './uverbs-file.js';
+import type { Mapping } from '../process/user-memory.js';
+import { attrPtr } from '../abi/wire.js';
 import { UObject, unlock } from './uobject.js';
 import { lookupUObject } from './lookup.js';
 import {
   ATTR_DATA, ATTR_ELEM_ID, ATTR_FLAGS, ATTR_ID, ATTR_LEN, ATTR_RESERVED, ATTR_SIZE, HDR_SIZE, MAX_IOCTL_LENGTH, RDMA_VERBS_IOCTL,
   UVERBS_ATTR_F_MANDATORY,
-} from './wire.js';
+} from '../abi/wire.js';
 
 /** ioctl(2) on a uverbs file: 0 or -errno. */
 export async function dispatch(file: UverbsFile, request: number, arg: number): Promise<number> {

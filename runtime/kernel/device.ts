@@ -10,10 +10,10 @@ import { ActionPlan } from './action-plan.js';
 import { TypeKind, checkContract, lookup, type ActionSpec, type ById, type TypeSpec, type UapiSpec, type WriteSpec } from './contract.js';
 import type { Bundle } from './bundle.js';
 import { Idr } from './idr.js';
-import type { UverbsFile } from './file.js';
+import type { UverbsFile } from './uverbs-file.js';
 import type { UObject } from './uobject.js';
 import type { WriteBundle } from './write-bundle.js';
-import type { UserMemory } from './user-memory.js';
+import type { UserMemory } from '../process/user-memory.js';
 
 /** Why an object is being released (the kernel's enum rdma_remove_reason). */
 export const RemoveReason = {
