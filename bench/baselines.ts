@@ -26,6 +26,7 @@ import type { UverbsFile } from '../runtime/kernel/uverbs-file.js';
 import { Access, type AccessId, type TypeSpec } from '../runtime/kernel/contract.js';
 import { UObject, UObjectState, tryLock, unlock } from '../runtime/kernel/uobject.js';
 import type { Mapping } from '../runtime/process/user-memory.js';
+import { objectAt } from '../runtime/kernel/object-file.js';
 
 const TWO_32 = 0x1_0000_0000;
 const MANDATORY = 1;
@@ -352,7 +353,7 @@ function fdRead(file: UverbsFile, t: TypeSpec, v: DataView, at: number): UObject
   if (v.getUint16(at + 2, true) !== 0 || v.getUint16(at + 6, true) !== 0) fail(EINVAL, 'object attribute');
   const x = v.getInt32(at + 8, true);
   if (v.getInt32(at + 12, true) !== (x < 0 ? -1 : 0)) fail(EINVAL, 'fd out of range');
-  const u = file.process.objectAt(x);
+  const u = objectAt(file.process, x);
   if (!u || u.file !== file || u.type !== t) fail(EBADF, 'bad fd');
   if (u.state !== UObjectState.LIVE) fail(EIO, 'gone');
   tryLock(u, Access.READ);

@@ -31,6 +31,7 @@ import { IoctlBuffer } from '../runtime/user/ioctl-buffer.js';
 import { RDMA_VERBS_IOCTL } from '../runtime/abi/wire.js';
 import { median, ns, pct, timeAsync, type Row, type Settings } from './harness.js';
 import { openSession } from './session.js';
+import { uverbsFileAt } from '../runtime/kernel/char-device.js';
 
 const STAGES = ['encode', 'dispatch', 'handler', 'write-back', 'decode'] as const;
 type Stage = (typeof STAGES)[number];
@@ -75,7 +76,7 @@ export async function roundTripRows(s: Settings): Promise<Row[]> {
     let t0 = t();
     for (let k = 0; k < N; k++) lens[k] = encodeCqCreate(bufs[k]!, input);
     let t1 = t();
-    for (let k = 0; k < N; k++) bundles[k] = begin(proc.uverbsFile(fd)!, R, bufs[k]!.addr);
+    for (let k = 0; k < N; k++) bundles[k] = begin(uverbsFileAt(proc, fd)!, R, bufs[k]!.addr);
     let t2 = t();
     for (let k = 0; k < N; k++) await invoke(bundles[k]!);
     let t3 = t();
@@ -101,7 +102,7 @@ export async function roundTripRows(s: Settings): Promise<Row[]> {
     t0 = t();
     for (let k = 0; k < N; k++) lens[k] = encodeCqDestroy(bufs[k]!, { handle: handles[k]! });
     t1 = t();
-    for (let k = 0; k < N; k++) bundles[k] = begin(proc.uverbsFile(fd)!, R, bufs[k]!.addr);
+    for (let k = 0; k < N; k++) bundles[k] = begin(uverbsFileAt(proc, fd)!, R, bufs[k]!.addr);
     t2 = t();
     for (let k = 0; k < N; k++) await invoke(bundles[k]!);
     t3 = t();

@@ -15,6 +15,7 @@ import { RDMA_VERBS_IOCTL } from '../runtime/abi/wire.js';
 import { calls } from './encode.js';
 import { compare, gc, ratioRow, type Row, type Settings } from './harness.js';
 import { mappedBuffer, openSession } from './session.js';
+import { registerDevice } from '../runtime/kernel/char-device.js';
 
 /** The driver namespace's first id (UVERBS_ID_NS 1). */
 const DRIVER_NS = 0x1000;
@@ -58,7 +59,7 @@ export function deviceWith(uapi: UapiSpec): Device {
     if (t.kind !== 2) types[t.name] = { release: () => {} };
     for (const a of t.actions.core) if (a) handlers[a.handler] = noop;
   }
-  return new Device(uapi, { handlers, types }, core.state);
+  return registerDevice(uapi, { handlers, types }, core.state);
 }
 
 export async function dispatchScaleRow(s: Settings): Promise<Row> {

@@ -9,7 +9,8 @@ import { coreState, createCoreDevice, newPd } from '../runtime/emulated/core/ind
 import type { UverbsFile } from '../runtime/kernel/uverbs-file.js';
 import { IoctlBuffer } from '../runtime/user/ioctl-buffer.js';
 import { Process } from '../runtime/process/process.js';
-import { inProcess } from '../runtime/user/transport.js';
+import { inProcess } from '../runtime/process/in-process.js';
+import { uverbsFileAt } from '../runtime/kernel/char-device.js';
 
 export interface Session {
   readonly process: Process;
@@ -26,7 +27,7 @@ export async function openSession(device: Device = createCoreDevice()): Promise<
   const process = new Process();
   const fd = process.open(device);
   if (fd < 0) throw new Error(`open failed: ${-fd}`);
-  const file = process.uverbsFile(fd)!;
+  const file = uverbsFileAt(process, fd)!;
   const client = new CoreClient(inProcess(process), fd);
   await client.getContext();
   // PDs are made by the write() command ALLOC_PD, which the ioctl ABI has no action for.

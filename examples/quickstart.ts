@@ -13,7 +13,8 @@ import { CoreClient } from '../generated/core/index.js';
 import { createCoreDevice } from '../runtime/emulated/core/index.js';
 import { errnoName } from '../runtime/abi/errno.js';
 import { Process } from '../runtime/process/process.js';
-import { UverbsCallError, inProcess } from '../runtime/user/transport.js';
+import { UverbsCallError } from '../runtime/user/transport.js';
+import { inProcess } from '../runtime/process/in-process.js';
 
 /** enum ib_port_state of the kernel's ib_verbs.h. */
 const PORT_STATES = ['NOP', 'DOWN', 'INIT', 'ARMED', 'ACTIVE', 'ACTIVE_DEFER'];

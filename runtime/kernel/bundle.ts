@@ -11,17 +11,11 @@ import { EFAULT, EINVAL, ENOENT, fail } from '../abi/errno.js';
 import type { UverbsFile } from './uverbs-file.js';
 import { attrPtr } from '../abi/wire.js';
 import type { UObject } from './uobject.js';
-import type { UserMemory } from '../process/user-memory.js';
+import type { InputBytes, UserMemory } from '../process/user-memory.js';
 import {
   ATTR_DATA, ATTR_FLAGS, ATTR_LEN, ATTR_SIZE, MAX_IOCTL_LENGTH, UVERBS_ATTR_F_VALID_OUTPUT, UVERBS_ATTR_UHW_IN, UVERBS_ATTR_UHW_OUT,
 } from '../abi/wire.js';
 
-/** Where an input's bytes are: a view, an offset in it, a length. */
-export interface InputBytes {
-  readonly view: DataView;
-  readonly offset: number;
-  readonly len: number;
-}
 
 const EMPTY: InputBytes = { view: new DataView(new ArrayBuffer(0)), offset: 0, len: 0 };
 

@@ -11,22 +11,13 @@ import { TypeKind, checkContract, lookup, type ActionSpec, type ById, type TypeS
 import type { Bundle } from './bundle.js';
 import { Idr } from './idr.js';
 import type { UverbsFile } from './uverbs-file.js';
-import type { UObject } from './uobject.js';
+import type { CharDevice, Process } from '../process/process.js';
+import type { File } from '../process/file.js';
+import { RemoveReason, type RemoveReasonId, type UObject } from './uobject.js';
 import type { WriteBundle } from './write-bundle.js';
 import type { UserMemory } from '../process/user-memory.js';
 
-/** Why an object is being released (the kernel's enum rdma_remove_reason). */
-export const RemoveReason = {
-  /** A destroy action: the hook may refuse (EBUSY) and the object stays. */
-  DESTROY: 0,
-  /** The owning file is closing: must succeed. */
-  CLOSE: 1,
-  /** The device is going away: must succeed. */
-  DRIVER_REMOVE: 2,
-  /** A `new` object whose action failed after the handler made it. */
-  ABORT: 3,
-} as const;
-export type RemoveReasonId = (typeof RemoveReason)[keyof typeof RemoveReason];
+export { RemoveReason, type RemoveReasonId } from './uobject.js';
 
 /** An action's implementation. It may be async; it ends the command by returning or throwing UverbsError. */
 export type Handler = (b: Bundle) => void | Promise<void>;
@@ -57,7 +48,10 @@ export interface DeviceOps<H extends string = string, T extends string = string,
   readonly writeHandlers?: Readonly<Partial<Record<W, WriteHandler>>>;
 }
 
-export class Device {
+/** open() of a device node (the char device's file_operations open): a new file, or -errno. */
+export type DeviceOpen = (device: Device, process: Process) => File | number;
+
+export class Device implements CharDevice {
   readonly uapi: UapiSpec;
   readonly idr = new Idr<UObject>();
   readonly files = new Set<UverbsFile>();
@@ -74,6 +68,8 @@ export class Device {
   constructor(
     uapi: UapiSpec,
     ops: DeviceOps,
+    /** How open() of the device node makes a file: the uverbs char device's (registerDevice gives it). */
+    private readonly openFile: DeviceOpen,
     /** The device's own state, for its handlers. */
     readonly state: unknown = undefined,
   ) {
@@ -106,6 +102,11 @@ export class Device {
     const known = new Set([...uapi.write, ...uapi.writeEx].map((w) => w?.handler));
     const unknown = Object.keys(writeOps).filter((n) => !known.has(n));
     if (unknown.length > 0) throw new Error(`device of driver ${uapi.driver} has write handlers for no command of its spec: ${unknown.join(', ')}`);
+  }
+
+  /** open() of the device node: what its char device makes (registerDevice). */
+  open(process: Process): File | number {
+    return this.openFile(this, process);
   }
 
   get driverId(): number {

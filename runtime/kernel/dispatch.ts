@@ -26,6 +26,7 @@ import {
   ATTR_DATA, ATTR_ELEM_ID, ATTR_FLAGS, ATTR_ID, ATTR_LEN, ATTR_RESERVED, ATTR_SIZE, HDR_SIZE, MAX_IOCTL_LENGTH, RDMA_VERBS_IOCTL,
   UVERBS_ATTR_F_MANDATORY,
 } from '../abi/wire.js';
+import { objectAt } from './object-file.js';
 
 /** ioctl(2) on a uverbs file: 0 or -errno. */
 export async function dispatch(file: UverbsFile, request: number, arg: number): Promise<number> {
@@ -394,7 +395,7 @@ function quickFd(b: Bundle, s: AttrSpec, lo: number, hi: number): UObject | unde
   const access = s.access;
   const type = b.plan.objTypes[s.index];
   if (b.device.removed || access === 2 || type === undefined || hi !== 0 || lo > 0x7fffffff) return undefined; // not NEW
-  const u = file.process.objectAt(lo);
+  const u = objectAt(file.process, lo);
   if (u === undefined || u.file !== file || u.type !== type || u.state !== 1) return undefined; // LIVE
   return quickLock(u, access);
 }

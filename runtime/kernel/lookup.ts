@@ -9,6 +9,7 @@ import { Access, TypeKind, type AccessId, type TypeSpec } from './contract.js';
 import { EBADF, EINVAL, EIO, ENOENT, fail } from '../abi/errno.js';
 import type { UverbsFile } from './uverbs-file.js';
 import { UObjectState, tryLock, type UObject } from './uobject.js';
+import { objectAt } from './object-file.js';
 
 /** The largest handle an IDR hands out (INT_MAX). */
 const MAX_HANDLE = 0x7fff_ffff;
@@ -22,7 +23,7 @@ export function lookupUObject(file: UverbsFile, type: TypeSpec | undefined, id: 
   if (device.removed && access !== Access.DESTROY) fail(EIO, 'the device was removed');
   let u: UObject | undefined;
   if (type?.kind === TypeKind.FD) {
-    u = file.process.objectAt(id);
+    u = objectAt(file.process, id);
     if (!u || u.file !== file || u.type !== type) fail(EBADF, `fd ${id} is not a ${type.name} of this file`);
   } else {
     u = id >= 0 && id <= MAX_HANDLE ? device.idr.get(id) : undefined;

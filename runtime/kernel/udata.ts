@@ -5,8 +5,7 @@
  * UHW_IN/UHW_OUT. A request of 8 bytes or fewer sent through ioctl is inline in its
  * attribute rather than in user memory; `inline` holds it then.
  */
-import type { InputBytes } from './bundle.js';
-import type { UserMemory } from '../process/user-memory.js';
+import type { InputBytes, UserMemory } from '../process/user-memory.js';
 
 const NO_BYTES: InputBytes = { view: new DataView(new ArrayBuffer(0)), offset: 0, len: 0 };
 

@@ -9,6 +9,19 @@ import { Access, type AccessId, type TypeSpec } from './contract.js';
 import { EBUSY, fail } from '../abi/errno.js';
 import type { UverbsFile } from './uverbs-file.js';
 
+/** Why an object is being released (the kernel's enum rdma_remove_reason). */
+export const RemoveReason = {
+  /** A destroy action: the hook may refuse (EBUSY) and the object stays. */
+  DESTROY: 0,
+  /** The owning file is closing: must succeed. */
+  CLOSE: 1,
+  /** The device is going away: must succeed. */
+  DRIVER_REMOVE: 2,
+  /** A `new` object whose action failed after the handler made it. */
+  ABORT: 3,
+} as const;
+export type RemoveReasonId = (typeof RemoveReason)[keyof typeof RemoveReason];
+
 export const UObjectState = {
   /** Allocated for a `new` attribute; not visible to lookups until committed. */
   RESERVED: 0,

@@ -4,10 +4,11 @@
  * flight on it. Closing fences new commands, waits for those in flight, then releases
  * every object it owns in the driver's release order, each exactly once.
  */
-import { TypeKind, type TypeSpec } from './contract.js';
-import { RemoveReason, type Device, type RemoveReasonId } from './device.js';
-import { UObject, UObjectList, UObjectState } from './uobject.js';
 import type { Process } from '../process/process.js';
+import { TypeKind, type TypeSpec } from './contract.js';
+import type { Device } from './device.js';
+import { ObjectFile } from './object-file.js';
+import { RemoveReason, UObject, UObjectList, UObjectState, type RemoveReasonId } from './uobject.js';
 
 export class UverbsFile {
   /** The ucontext: whatever GET_CONTEXT's handler made; undefined before. */
@@ -68,7 +69,10 @@ export class UverbsFile {
   /** Drops a released object's handle (and fd). */
   forget(u: UObject): void {
     if (u.type.kind === TypeKind.IDR) this.device.idr.remove(u.id);
-    else this.process.closeObjectFd(u);
+    else {
+      const f = this.process.fileAt(u.id, true);
+      if (f instanceof ObjectFile && f.uobject === u) this.process.releaseFd(u.id, f);
+    }
     u.state = UObjectState.DESTROYED;
     u.usecnt = 0;
     this.objects.delete(u);
@@ -77,14 +81,14 @@ export class UverbsFile {
   /** Allocates a `new` object: reserved, exclusively held, invisible until committed. */
   reserve(u: UObject): void {
     u.usecnt = -1;
-    u.id = u.type.kind === TypeKind.IDR ? this.device.idr.alloc(u) : this.process.reserveObjectFd(u);
+    u.id = u.type.kind === TypeKind.IDR ? this.device.idr.alloc(u) : this.process.reserveFd(new ObjectFile(u));
     this.objects.add(u);
   }
 
   commit(u: UObject): void {
     u.state = UObjectState.LIVE;
     u.usecnt = 0;
-    if (u.type.kind === TypeKind.FD) this.process.installObjectFd(u);
+    if (u.type.kind === TypeKind.FD) this.process.installFd(u.id);
   }
 
   /** A reserved object whose action failed: undo what the handler made, free the handle. */
@@ -111,4 +115,5 @@ export class UverbsFile {
     this.forget(u);
   }
 }
+
 

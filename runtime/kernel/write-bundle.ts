@@ -9,14 +9,13 @@
  * INVOKE_WRITE: only where ucore and driver_udata point differs.
  */
 import { Access, type AccessId, type TypeSpec, type WriteSpec } from './contract.js';
-import type { InputBytes } from './bundle.js';
 import type { Device } from './device.js';
 import { EINVAL, EIO, ENOSPC, EOPNOTSUPP, UverbsError, fail } from '../abi/errno.js';
 import type { UverbsFile } from './uverbs-file.js';
 import { lookupUObject } from './lookup.js';
 import { Udata } from './udata.js';
 import { UObject, UObjectState, unlock } from './uobject.js';
-import type { UserMemory } from '../process/user-memory.js';
+import type { InputBytes, UserMemory } from '../process/user-memory.js';
 
 /** What follows a request's struct (struct uverbs_req_iter), taken in order. */
 export class RequestIter {

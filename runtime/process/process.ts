@@ -1,42 +1,29 @@
 /**
  * A user process as the kernel sees it: its address space and its fd table. open()
- * of a device gives a uverbs file; fd-type objects (completion channels, async event
- * files, dma-bufs) get fds in the same table, and so do regular files (only their inode
- * matters here: OPEN_XRCD shares an XRC domain among the opens of one file).
- * ioctl() and close() are the syscalls, returning 0 or -errno as the kernel does;
- * write() of a command returns the byte count.
+ * of a device gives the file its char device makes (a uverbs file); the kernel
+ * installs fds for the files it creates (completion channels, async event files,
+ * dma-bufs), and regular files can be opened too (only their inode matters here:
+ * OPEN_XRCD shares an XRC domain among the opens of one file). ioctl(), write(),
+ * read() and close() are the syscalls, routed to the file behind the fd and
+ * returning what it answers (a count, 0, or -errno) as the kernel does.
  */
-import { dispatch } from '../kernel/dispatch.js';
-import { dispatchWrite } from '../kernel/write-dispatch.js';
-import { RemoveReason, type Device } from '../kernel/device.js';
-import { EBADF, EINVAL, EIO, ENOTTY, UverbsError } from '../abi/errno.js';
-import { UverbsFile } from '../kernel/uverbs-file.js';
-import { UObjectState, type UObject } from '../kernel/uobject.js';
+import { EBADF } from '../abi/errno.js';
+import { RegularFile, type File, type Inode } from './file.js';
 import { UserMemory } from './user-memory.js';
 
-/**
- * A regular file's inode: what every fd opened on the same file shares, in this
- * process or another (file_inode). Make one per file and open it with Process.openFile.
- */
-export class Inode {
-  constructor(
-    /** Where the file is, for messages. */
-    readonly path: string,
-  ) {}
+/** What open() of a device node reaches (the char device's open): a new file, or -errno. */
+export interface CharDevice {
+  open(process: Process): File | number;
 }
 
-/** The one inode every anonymous-inode file shares (anon_inode_inode): completion channels, event files, dma-bufs. */
-const ANON_INODE = new Inode('anon_inode:[uverbs-object]');
-
-type OpenFile =
-  | { kind: 'uverbs'; file: UverbsFile }
-  | { kind: 'object'; uobject: UObject }
-  | { kind: 'reserved'; uobject: UObject }
-  | { kind: 'regular'; inode: Inode };
+/** An fd taken for a file the kernel is still making (get_unused_fd_flags): not usable until installed. */
+class Reserved {
+  constructor(readonly file: File) {}
+}
 
 export class Process {
   readonly memory = new UserMemory();
-  private readonly fds = new Map<number, OpenFile>();
+  private readonly fds = new Map<number, File | Reserved>();
 
   /** Lowest free fd from 3, as the kernel hands them out (0..2 are stdio). */
   private freeFd(): number {
@@ -45,124 +32,82 @@ export class Process {
     return fd;
   }
 
-  /** open("/dev/infiniband/uverbsN"): a new uverbs file on `device`; EIO once it is removed. */
-  open(device: Device): number {
-    if (device.removed) return -EIO;
+  /** open() of a device node, e.g. "/dev/infiniband/uverbs0": an fd on the file it makes, or -errno (EIO once it is removed). */
+  open(device: CharDevice): number {
+    const file = device.open(this);
+    if (typeof file === 'number') return file;
     const fd = this.freeFd();
-    this.fds.set(fd, { kind: 'uverbs', file: new UverbsFile(device, this) });
+    this.fds.set(fd, file);
     return fd;
   }
 
   /** open() of a regular file: an fd on `inode`. */
   openFile(inode: Inode): number {
     const fd = this.freeFd();
-    this.fds.set(fd, { kind: 'regular', inode });
+    this.fds.set(fd, new RegularFile(inode));
     return fd;
   }
 
-  /** Whether `fd` is open (a reserved fd is not yet: its object is being created). */
+  /** The file behind `fd`: an installed one, or with `reserved` also one still being made. */
+  fileAt(fd: number, reserved = false): File | undefined {
+    const f = this.fds.get(fd);
+    return f instanceof Reserved ? (reserved ? f.file : undefined) : f;
+  }
+
+  /** Whether `fd` is open (a reserved fd is not yet: its file is being made). */
   isOpen(fd: number): boolean {
-    const f = this.fds.get(fd);
-    return f !== undefined && f.kind !== 'reserved';
+    return this.fileAt(fd) !== undefined;
   }
 
-  /**
-   * file_inode of an open fd, or undefined when `fd` is not open: a regular file's own
-   * inode, the device node for a uverbs file (every open of the device shares it), the
-   * anonymous inode for an object's fd.
-   */
+  /** file_inode of an open fd, or undefined when `fd` is not open. */
   inodeOf(fd: number): object | undefined {
-    const f = this.fds.get(fd);
-    switch (f?.kind) {
-      case 'regular':
-        return f.inode;
-      case 'uverbs':
-        return f.file.device;
-      case 'object':
-        return ANON_INODE;
-      default:
-        return undefined;
-    }
-  }
-
-  /** The uverbs file behind `fd`, if it is one. */
-  uverbsFile(fd: number): UverbsFile | undefined {
-    const f = this.fds.get(fd);
-    return f?.kind === 'uverbs' ? f.file : undefined;
-  }
-
-  /** The live object behind `fd`, if it is an object's fd. */
-  objectAt(fd: number): UObject | undefined {
-    const f = this.fds.get(fd);
-    return f?.kind === 'object' ? f.uobject : undefined;
+    return this.fileAt(fd)?.inode;
   }
 
   /** ioctl(fd, request, arg): 0 or -errno. */
   async ioctl(fd: number, request: number, arg: number): Promise<number> {
-    const f = this.fds.get(fd);
-    if (!f || f.kind === 'reserved') return -EBADF;
-    if (f.kind !== 'uverbs') return -ENOTTY;
-    return dispatch(f.file, request, arg);
+    const f = this.fileAt(fd);
+    return f ? f.ioctl(request, arg) : -EBADF;
   }
 
-  /** write(fd, buf, count) of a write() ABI command: `count`, or -errno. Object fds and regular files are open read-only here (EBADF). */
+  /** write(fd, buf, count): the bytes written, or -errno. */
   async write(fd: number, addr: number, count: number): Promise<number> {
-    const f = this.fds.get(fd);
-    if (!f || f.kind !== 'uverbs') return -EBADF;
-    return dispatchWrite(f.file, addr, count);
+    const f = this.fileAt(fd);
+    return f ? f.write(addr, count) : -EBADF;
   }
 
-  /**
-   * read(fd, addr, count): bytes read into this process's memory at `addr`, or -errno:
-   * EBADF for an fd that is not open, EINVAL for a uverbs file or an object whose type
-   * has no read (TypeOps.read), and whatever the type's read answers; a regular file
-   * (whose contents are not modelled) reads as empty. The emulation
-   * never blocks: event files answer EAGAIN when empty, as with O_NONBLOCK.
-   */
+  /** read(fd, addr, count): the bytes read into this process's memory at `addr`, or -errno. The emulation never blocks. */
   async read(fd: number, addr: number, count: number): Promise<number> {
-    const f = this.fds.get(fd);
-    if (!f || f.kind === 'reserved') return -EBADF;
-    if (f.kind === 'uverbs') return -EINVAL;
-    if (f.kind === 'regular') return 0; // its contents are not modelled: an empty file, at its end
-    const ops = f.uobject.file.device.ops(f.uobject.type);
-    if (!ops.read) return -EINVAL;
-    try {
-      return ops.read(f.uobject, this.memory, addr, count);
-    } catch (e) {
-      if (e instanceof UverbsError) return -e.errno;
-      throw e;
-    }
+    const f = this.fileAt(fd);
+    return f ? f.read(addr, count) : -EBADF;
   }
 
-  /** close(fd): a uverbs file releases everything it owns; an object's fd releases the object. */
+  /** close(fd): the fd goes at once; the file is released (a uverbs file releases everything it owns). */
   async close(fd: number): Promise<number> {
-    const f = this.fds.get(fd);
-    if (!f || f.kind === 'reserved') return -EBADF;
+    const f = this.fileAt(fd);
+    if (!f) return -EBADF;
     this.fds.delete(fd);
-    if (f.kind === 'regular') return 0;
-    if (f.kind === 'uverbs') await f.file.close();
-    else if (f.uobject.state !== UObjectState.DESTROYED) {
-      const owner = f.uobject.file;
-      if (f.uobject.state === UObjectState.LIVE) owner.device.ops(f.uobject.type).release(f.uobject, RemoveReason.CLOSE);
-      owner.forget(f.uobject);
-    }
+    await f.release();
     return 0;
   }
 
-  /** Reserves an fd for a `new` fd object (get_unused_fd): not usable until installed. */
-  reserveObjectFd(u: UObject): number {
+  /** Reserves the lowest free fd for `file`, which the kernel is still making (get_unused_fd_flags). */
+  reserveFd(file: File): number {
     const fd = this.freeFd();
-    this.fds.set(fd, { kind: 'reserved', uobject: u });
+    this.fds.set(fd, new Reserved(file));
     return fd;
   }
 
-  installObjectFd(u: UObject): void {
-    this.fds.set(u.id, { kind: 'object', uobject: u });
+  /** Makes a reserved fd usable (fd_install). */
+  installFd(fd: number): void {
+    const f = this.fds.get(fd);
+    if (!(f instanceof Reserved)) throw new Error(`internal: fd ${fd} is not reserved`);
+    this.fds.set(fd, f.file);
   }
 
-  /** Frees the fd of an object being forgotten, if the process still has it. */
-  closeObjectFd(u: UObject): void {
-    const f = this.fds.get(u.id);
-    if ((f?.kind === 'object' || f?.kind === 'reserved') && f.uobject === u) this.fds.delete(u.id);
+  /** Frees `fd` without releasing its file (put_unused_fd, or the fd of a file the kernel already released), if it still holds `file`. */
+  releaseFd(fd: number, file: File): void {
+    const f = this.fds.get(fd);
+    if (f === file || (f instanceof Reserved && f.file === file)) this.fds.delete(fd);
   }
 }

@@ -6,6 +6,13 @@
 import { EFAULT, fail } from '../abi/errno.js';
 import type { UserMemoryReader } from '../user/ioctl-buffer.js';
 
+/** Where bytes read from user memory (or carried inline) are: a view, an offset in it, a length. */
+export interface InputBytes {
+  readonly view: DataView;
+  readonly offset: number;
+  readonly len: number;
+}
+
 export interface Mapping {
   readonly addr: number;
   readonly bytes: Uint8Array;

@@ -1,7 +1,7 @@
 /**
  * What a client needs from whatever stands behind a uverbs fd: memory at user
  * addresses the kernel side can read and write, and ioctl(2). The embedded default
- * runs the emulated kernel in this process; the generated clients see only this
+ * (inProcess, runtime/process/in-process.ts) runs the emulated kernel in this process; the generated clients see only this
  * interface, so another transport can be put behind them without regenerating.
  *
  * A transport for a real /dev/infiniband/uverbsN fits the same shape: a small native
@@ -14,7 +14,6 @@
  */
 import { errnoName } from '../abi/errno.js';
 import type { UserMemoryReader } from './ioctl-buffer.js';
-import type { Process } from '../process/process.js';
 
 /**
  * The caller's side of the address space: where ioctl buffers are placed. `view`
@@ -34,15 +33,6 @@ export interface Transport {
   ioctl(fd: number, request: number, arg: number): Promise<number>;
   /** write(fd, buf, count) of a write() ABI command: the byte count, or -errno as the kernel answers. */
   write(fd: number, addr: number, count: number): Promise<number>;
-}
-
-/** The embedded default: the emulated kernel of `process`, its address space and fd table. */
-export function inProcess(process: Process): Transport {
-  return {
-    memory: process.memory,
-    ioctl: (fd, request, arg) => process.ioctl(fd, request, arg),
-    write: (fd, addr, count) => process.write(fd, addr, count),
-  };
 }
 
 /** An action the kernel answered with an errno, named by type and action as the spec names them. */

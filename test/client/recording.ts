@@ -6,7 +6,9 @@
 import type { Device } from '../../runtime/kernel/device.js';
 import { Process } from '../../runtime/process/process.js';
 import { expect } from 'vitest';
-import { UverbsCallError, inProcess, type Transport } from '../../runtime/user/transport.js';
+import { UverbsCallError, type Transport } from '../../runtime/user/transport.js';
+import { inProcess } from '../../runtime/process/in-process.js';
+import { uverbsFileAt } from '../../runtime/kernel/char-device.js';
 
 export interface Recorder {
   readonly transport: Transport;
@@ -30,7 +32,7 @@ export interface Recorder {
 export function recorder(device: Device): Recorder {
   const process = new Process();
   const fd = process.open(device);
-  process.uverbsFile(fd)!.context = {};
+  uverbsFileAt(process, fd)!.context = {};
   const inner = inProcess(process);
   const r: Recorder = {
     process,

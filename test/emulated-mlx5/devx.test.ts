@@ -12,6 +12,7 @@ import {
 } from '../../runtime/emulated/mlx5/index.js';
 import { byNumber, createCq, createQp, DEVX_REQUEST, Mlx5Session, prm } from './helpers.js';
 import { errnoOf } from '../emulated/helpers.js';
+import { objectAt } from '../../runtime/kernel/object-file.js';
 
 const VIRTQ = 0x000d;
 
@@ -232,7 +233,7 @@ describe('emulated mlx5 device: DEVX files', () => {
     const s = await Mlx5Session.open();
     const { handle, cqn } = await devxCq(s);
     const { handle: fd } = await s.call(mlx5.encodeDevxAsyncCmdFdAlloc, {}, mlx5.decodeDevxAsyncCmdFdAllocOut);
-    const file = s.process.objectAt(fd)!.object as DevxAsyncCmdFd;
+    const file = objectAt(s.process, fd)!.object as DevxAsyncCmdFd;
     const cmdIn = byNumber(Op.QUERY_CQ, cqn, 16).bytes;
     await s.call(mlx5.encodeDevxObjAsyncQuery, { handle, cmdIn, fd, wrId: 1n, outLen: 0x50 }, mlx5.decodeDevxObjAsyncQueryOut);
     expect(errnoOf(() => readAsyncCmd(file, 0x50))).toBe(ENOSPC);
@@ -254,7 +255,7 @@ describe('emulated mlx5 device: DEVX files', () => {
     const cq = await devxCq(s);
     const obj = s.record<DevxObj>(cq.handle);
     const { handle: omit } = await s.call(mlx5.encodeDevxAsyncEventFdAlloc, { flags: 1 }, mlx5.decodeDevxAsyncEventFdAllocOut);
-    const ch = s.process.objectAt(omit)!.object as DevxEventChannel;
+    const ch = objectAt(s.process, omit)!.object as DevxEventChannel;
     expect(ch.omitData).toBe(true);
     await s.call(mlx5.encodeDevxSubscribeEvent, { fdHandle: omit, objHandle: cq.handle, typeNumList: [Mlx5Event.COMP, Mlx5Event.CQ_ERROR], cookie: 5n }, mlx5.decodeDevxSubscribeEventOut);
     await s.call(mlx5.encodeDevxSubscribeEvent, { fdHandle: omit, typeNumList: [Mlx5Event.PORT_CHANGE], cookie: 6n }, mlx5.decodeDevxSubscribeEventOut);
@@ -291,7 +292,7 @@ describe('emulated mlx5 device: DEVX files', () => {
     await s.fails(EINVAL, mlx5.encodeDevxSubscribeEvent, { fdHandle: fd, typeNumList: [Mlx5Event.PORT_CHANGE], fdNum: 77, cookie: 1n });
     const ev = raiseDevxEvent(s.state, Mlx5Event.OBJECT_CHANGE, s.record<DevxObj>(tis.handle));
     expect(ev).toBe(1);
-    const bytes = readDevxEvent(s.process.objectAt(fd)!.object as DevxEventChannel, 100);
+    const bytes = readDevxEvent(objectAt(s.process, fd)!.object as DevxEventChannel, 100);
     const v = new DataView(bytes.buffer, 8);
     expect(v.getUint32(0x24)).toBe(s.record<DevxObj>(tis.handle).fwId);
   });

@@ -17,6 +17,7 @@ import { RDMA_VERBS_IOCTL } from '../../runtime/abi/wire.js';
 import { lookup } from '../../runtime/kernel/contract.js';
 import { newPd, type Pd } from '../../runtime/emulated/core/index.js';
 import { createMlx5Device, Mailbox, mlx5State, Op, type Mlx5Caps, type Mlx5Context, type Mlx5State } from '../../runtime/emulated/mlx5/index.js';
+import { uverbsFileAt } from '../../runtime/kernel/char-device.js';
 
 export type Encoder<I> = (buf: IoctlBuffer, input: I) => number;
 
@@ -61,7 +62,7 @@ export class Mlx5Session {
   }
 
   get file(): UverbsFile {
-    const f = this.process.uverbsFile(this.fd);
+    const f = uverbsFileAt(this.process, this.fd);
     if (!f) throw new Error('the uverbs fd is closed');
     return f;
   }

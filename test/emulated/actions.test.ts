@@ -11,6 +11,7 @@ import {
   type AsyncEvent, type CompChannel, type CompCntr, type Counters, type Cq, type Dmah, type FlowAction, type Mr, type Pd, type Qp, type Wq,
 } from '../../runtime/emulated/core/index.js';
 import { allCoreActions, gidText, Session } from './helpers.js';
+import { objectAt } from '../../runtime/kernel/object-file.js';
 
 const {
   IB_UVERBS_ACCESS_FLAGS: ACC, IB_UVERBS_QP_TYPE: QPT, IB_UVERBS_SRQ_TYPE: SRQT, IB_UVERBS_GID_TYPE: GID,
@@ -119,7 +120,7 @@ describe('emulated core device: every action', () => {
   it('ASYNC_EVENT_ALLOC makes an event fd, the default for objects made without one', async () => {
     const s = await open();
     const { fdHandle } = await s.call(core.encodeAsyncEventAlloc, {}, core.decodeAsyncEventAllocOut);
-    const u = s.process.objectAt(fdHandle)!;
+    const u = objectAt(s.process, fdHandle)!;
     expect(u.type.name).toBe('ASYNC_EVENT');
     const h = await cq(s);
     expect(s.record<Cq>(h).eventFile).toBe(u.object as AsyncEvent);
@@ -132,7 +133,7 @@ describe('emulated core device: every action', () => {
     expect(out.respCqe).toBe(127);
     const rec = s.record<Cq>(out.handle);
     expect(rec).toMatchObject({ cqe: 127, compVector: 7, flags: 1, userHandle: 0xabcn });
-    expect(rec.channel).toBe(s.process.objectAt(channel)!.object as CompChannel);
+    expect(rec.channel).toBe(objectAt(s.process, channel)!.object as CompChannel);
     const d = await s.call(core.encodeCqDestroy, { handle: out.handle }, core.decodeCqDestroyOut);
     expect(d.resp).toEqual({ compEventsReported: 0, asyncEventsReported: 0 });
   });
@@ -232,7 +233,7 @@ describe('emulated core device: every action', () => {
     const s = await open();
     const { handle: pdh } = pd(s);
     const { handle: fd } = await s.call(core.encodeDmabufAlloc, { pgoff: 1 }, core.decodeDmabufAllocOut);
-    expect(s.process.objectAt(fd)!.type.name).toBe('DMABUF');
+    expect(objectAt(s.process, fd)!.type.name).toBe('DMABUF');
     const mr = await s.call(core.encodeRegDmabufMr, { pdHandle: pdh, offset: 0, length: 4096, iova: 0x20000, fd, accessFlags: ACC.IB_UVERBS_ACCESS_LOCAL_WRITE }, core.decodeRegDmabufMrOut);
     expect(mr.respLkey).toBe(mr.respRkey);
     expect(s.record<Mr>(mr.handle)).toMatchObject({ iova: 0x20000n, length: 4096n, source: { kind: 'dmabuf' } });

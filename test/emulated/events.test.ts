@@ -10,6 +10,7 @@ import {
   IbEvent, newCompChannel, pollCq, postRecv, postSend, reqNotifyCq, SendFlags, WcStatus, type CompChannel, type Cq, type SendWr,
 } from '../../runtime/emulated/core/index.js';
 import { posted, Rig, sge } from './loopback-rig.js';
+import { objectAt } from '../../runtime/kernel/object-file.js';
 
 const { IB_UVERBS_QP_TYPE: QPT, IB_UVERBS_WR_OPCODE: OP } = core;
 
@@ -37,7 +38,7 @@ async function notifying() {
   const sendTo = (wrId: bigint, sendFlags = 0): SendWr => ({ wrId, opcode: OP.IB_UVERBS_WR_SEND, sendFlags, sgList: [sge(m, 0, 4)] });
   const recv = (n: number) => posted(postRecv(r.state, b, Array.from({ length: n }, (_, i) => ({ wrId: BigInt(100 + i), sgList: [sge(m, 128, 64)] }))));
   const go = (...wrs: SendWr[]) => posted(postSend(r.state, a, wrs, r.s.process.memory));
-  return { r, channelFd, cqA, cqB, a, b, m, sendTo, recv, go, channel: r.s.process.objectAt(channelFd)!.object as CompChannel };
+  return { r, channelFd, cqA, cqB, a, b, m, sendTo, recv, go, channel: objectAt(r.s.process, channelFd)!.object as CompChannel };
 }
 
 describe('emulated core device: completion events and event files', () => {

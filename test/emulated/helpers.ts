@@ -14,6 +14,7 @@ import { IoctlBuffer } from '../../runtime/user/ioctl-buffer.js';
 import { Process } from '../../runtime/process/process.js';
 import { RDMA_VERBS_IOCTL } from '../../runtime/abi/wire.js';
 import { coreState, createCoreDevice, type CoreCaps, type CoreState } from '../../runtime/emulated/core/index.js';
+import { uverbsFileAt } from '../../runtime/kernel/char-device.js';
 
 export type Encoder<I> = (buf: IoctlBuffer, input: I) => number;
 
@@ -43,7 +44,7 @@ export class Session {
   }
 
   get file(): UverbsFile {
-    const f = this.process.uverbsFile(this.fd);
+    const f = uverbsFileAt(this.process, this.fd);
     if (!f) throw new Error('the uverbs fd is closed');
     return f;
   }

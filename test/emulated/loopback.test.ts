@@ -12,6 +12,7 @@ import {
   queryQp, SendFlags, WcFlags, WcRecvOpcode, WcStatus, type AsyncEvent, type Qp, type SendWr,
 } from '../../runtime/emulated/core/index.js';
 import { IB_LID, IB_PORT, posted, refused, Rig, ROCE_PORT, sge, wcOf, type Region } from './loopback-rig.js';
+import { objectAt } from '../../runtime/kernel/object-file.js';
 
 const { IB_UVERBS_QP_TYPE: QPT, IB_UVERBS_WR_OPCODE: OP, IB_UVERBS_WC_OPCODE: WCO, IB_UVERBS_ACCESS_FLAGS: ACC } = core;
 const RC = QPT.IB_UVERBS_QPT_RC;
@@ -37,7 +38,7 @@ async function rcPair(o: Parameters<Rig['connect']>[2] = {}) {
 }
 
 function asyncEvents(r: Rig, fd: number): AsyncEvent['events'] {
-  return (r.s.process.objectAt(fd)!.object as AsyncEvent).events;
+  return (objectAt(r.s.process, fd)!.object as AsyncEvent).events;
 }
 
 describe('emulated core device: loopback data path', () => {

@@ -12,6 +12,7 @@ import {
 } from '../../runtime/emulated/core/index.js';
 import { IB_LID, IB_PORT, posted, REMOTE_ALL, Rig, ROCE_PORT, sge } from './loopback-rig.js';
 import { errnoOf } from './helpers.js';
+import { objectAt } from '../../runtime/kernel/object-file.js';
 
 const { IB_UVERBS_QP_TYPE: QPT, IB_UVERBS_WR_OPCODE: OP } = core;
 
@@ -159,7 +160,7 @@ describe('emulated core device: QP states', () => {
     r.connect(a, b);
     const m = await r.mr(64);
     modifyQp(r.state, a, M.STATE | M.EN_SQD_ASYNC_NOTIFY, { qpState: QpState.SQD, enSqdAsyncNotify: 1 });
-    expect(r.s.process.objectAt(ev)!.object).toMatchObject({ events: [{ element: 0xaaan, eventType: IbEvent.SQ_DRAINED }] });
+    expect(objectAt(r.s.process, ev)!.object).toMatchObject({ events: [{ element: 0xaaan, eventType: IbEvent.SQ_DRAINED }] });
     posted(postRecv(r.state, b, [{ wrId: 7n, sgList: [sge(m, 32, 32)] }]));
     posted(postSend(r.state, a, [{ wrId: 8n, opcode: OP.IB_UVERBS_WR_SEND, sendFlags: SendFlags.SIGNALED, sgList: [sge(m, 0, 4)] }], r.s.process.memory));
     expect(cq.entries).toHaveLength(0);

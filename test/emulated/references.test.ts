@@ -12,6 +12,7 @@ import {
   newAh, newCompChannel, newFlow, newMw, newPd, newRwqIndTbl, newXrcd, type AsyncEvent, type Counters, type Cq, type Pd, type Qp, type Wq,
 } from '../../runtime/emulated/core/index.js';
 import { Session, type Encoder } from './helpers.js';
+import { objectAt } from '../../runtime/kernel/object-file.js';
 
 const { IB_UVERBS_QP_TYPE: QPT, IB_UVERBS_SRQ_TYPE: SRQT, IB_UVERBS_ACCESS_FLAGS: ACC } = core;
 
@@ -139,8 +140,8 @@ describe('emulated core device: references', () => {
     expect(s.state.liveObjects().size).toBe(0);
     expect(s.state.qpns.inUse + s.state.srqns.inUse + s.state.wqns.inUse + s.state.keyIndexes.inUse + s.state.cqns.inUse + s.state.pdns.inUse).toBe(0);
     expect(s.state.dm!.used).toBe(0);
-    expect(s.process.objectAt(events)).toBeUndefined();
-    expect(s.process.objectAt(dmabuf)).toBeUndefined();
+    expect(objectAt(s.process, events)).toBeUndefined();
+    expect(objectAt(s.process, dmabuf)).toBeUndefined();
   });
 
   it('closing a completion channel fd under a CQ is allowed; the CQ keeps its record', async () => {
@@ -158,7 +159,7 @@ describe('emulated core device: references', () => {
     const s = await Session.open();
     const log = watch(s);
     const { fdHandle } = await s.call(core.encodeAsyncEventAlloc, {}, core.decodeAsyncEventAllocOut);
-    const events = s.process.objectAt(fdHandle)!.object as AsyncEvent;
+    const events = objectAt(s.process, fdHandle)!.object as AsyncEvent;
     const pdh = s.create('PD', newPd(s.state));
     const c = await cq(s);
     await qp(s, pdh, c);

@@ -16,6 +16,7 @@ import { RDMA_VERBS_IOCTL } from '../../runtime/abi/wire.js';
 import type { Rig } from '../runtime/rig.js';
 import { rng, sampleIn } from '../sample.js';
 import { buildWrite } from './write-ops.js';
+import { uverbsFileAt } from '../../runtime/kernel/char-device.js';
 
 /**
  * Every errno the ABI documents for ioctl and write(), plus what handlers answer for
@@ -96,7 +97,7 @@ export async function runOps(t: FuzzTarget, r: Rig, ops: Op[]): Promise<void> {
   for (const op of ops) {
     let res: number;
     if (op.kind === 'close-reopen') {
-      const file = r.process.uverbsFile(fd);
+      const file = uverbsFileAt(r.process, fd);
       if (file) await r.process.close(fd);
       fd = r.process.open(r.device);
       if (fd >= 0) await t.prepare(r, fd);

@@ -6,12 +6,13 @@ import * as minimal from '../fixtures/minimal-golden/core/index.js';
 import { MINIMAL } from '../helpers.js';
 import { Rig } from '../runtime/rig.js';
 import type { FuzzTarget } from './ioctl-fuzz.js';
+import { uverbsFileAt } from '../../runtime/kernel/char-device.js';
 
 export function minimalTarget(): FuzzTarget {
   return {
     rig: () => Rig.minimal(),
     prepare: async (r, fd) => {
-      r.process.uverbsFile(fd)!.context = {};
+      uverbsFileAt(r.process, fd)!.context = {};
     },
     driver: loadModel(MINIMAL).drivers[0]!,
     encoders: minimal as never,

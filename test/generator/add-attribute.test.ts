@@ -17,6 +17,7 @@ import { Device, type Handler, type TypeOps } from '../../runtime/kernel/device.
 import { EPROTONOSUPPORT } from '../../runtime/abi/errno.js';
 import type { IoctlBuffer } from '../../runtime/user/ioctl-buffer.js';
 import { Rig } from '../runtime/rig.js';
+import { registerDevice } from '../../runtime/kernel/char-device.js';
 
 const NEW_ID = 0x1004;
 let dir: string;
@@ -39,7 +40,7 @@ function deviceOver(uapi: UapiSpec, seen: { value?: number; has?: boolean }): De
     b.uobject(0).object = {};
     b.outputU32(6, 1);
   };
-  return new Device(uapi, { handlers, types });
+  return registerDevice(uapi, { handlers, types });
 }
 
 beforeAll(() => {

@@ -10,6 +10,7 @@ import {
   decodeChannelAllocOut, decodePdAllocOut, encodeChannelAlloc, encodePdAlloc, encodePdDestroy,
 } from '../fixtures/minimal-golden/core/index.js';
 import { Rig, type RawAttr } from './rig.js';
+import { uverbsFileAt } from '../../runtime/kernel/char-device.js';
 
 const WIDGET = { object: UVERBS_OBJECT.WIDGET, method: UVERBS_METHODS_WIDGET.WIDGET_CREATE };
 const QUERY = { object: UVERBS_OBJECT.DEVICE, method: UVERBS_METHODS_DEVICE.QUERY };
@@ -153,7 +154,7 @@ describe('errno rows (raw buffers)', () => {
     expect(await sendWidget(r, 1234)).toBe(-ENOENT);
     expect(await sendWidget(r, -1)).toBe(-ENOENT);
     const fd2 = r.process.open(r.device);
-    r.process.uverbsFile(fd2)!.context = {};
+    uverbsFileAt(r.process, fd2)!.context = {};
     expect(await r.call(encodePdAlloc, {}, fd2)).toBe(0);
     const foreign = decodePdAllocOut(r.buf).handle;
     expect(await sendWidget(r, foreign)).toBe(-ENOENT);
@@ -194,7 +195,7 @@ describe('errno rows (raw buffers)', () => {
     expect(await sendWidget(r, pd, { id: W.channel, data: 77 })).toBe(-EBADF);
     expect(await sendWidget(r, pd, { id: W.channel, data: r.fd })).toBe(-EBADF); // the uverbs file itself
     const fd2 = r.process.open(r.device);
-    r.process.uverbsFile(fd2)!.context = {};
+    uverbsFileAt(r.process, fd2)!.context = {};
     expect(await r.call(encodeChannelAlloc, {}, fd2)).toBe(0);
     const foreign = decodeChannelAllocOut(r.buf).fd;
     expect(await sendWidget(r, pd, { id: W.channel, data: foreign })).toBe(-EBADF);

@@ -10,6 +10,8 @@ import {
   decodeChannelAllocOut, decodePdAllocOut, decodeWidgetCreateOut, encodeChannelAlloc, encodePdAlloc, encodePdDestroy, encodeWidgetCreate,
 } from '../fixtures/minimal-golden/core/index.js';
 import { Rig } from './rig.js';
+import { uverbsFileAt } from '../../runtime/kernel/char-device.js';
+import { objectAt } from '../../runtime/kernel/object-file.js';
 
 async function pdOf(r: Rig, fd = r.fd): Promise<number> {
   expect(await r.call(encodePdAlloc, {}, fd)).toBe(0);
@@ -98,11 +100,11 @@ describe('close', () => {
     await widgetOf(r, pd);
     expect(await r.call(encodeChannelAlloc, {})).toBe(0);
     const ch = decodeChannelAllocOut(r.buf).fd;
-    expect(r.process.objectAt(ch)).toBeDefined();
+    expect(objectAt(r.process, ch)).toBeDefined();
     expect(await r.process.close(r.fd)).toBe(0);
     expect(r.log!.released.map((x) => `${x.type}/${x.reason}`)).toEqual(['WIDGET/1', 'WIDGET/1', 'PD/1', 'CHANNEL/1']);
     expect(r.device.idr.size).toBe(0);
-    expect(r.process.objectAt(ch)).toBeUndefined();
+    expect(objectAt(r.process, ch)).toBeUndefined();
     expect(r.device.files.size).toBe(0);
   });
 
@@ -195,7 +197,7 @@ describe('isolation between files', () => {
   it("nothing of another file can be read, changed or destroyed", async () => {
     const r = Rig.minimal();
     const other = r.process.open(r.device);
-    r.process.uverbsFile(other)!.context = {};
+    uverbsFileAt(r.process, other)!.context = {};
     const theirs = await pdOf(r, other);
     expect(await r.call(encodeWidgetCreate, { pd: theirs, size: 4 })).toBe(-ENOENT);
     expect(await r.call(encodePdDestroy, { handle: theirs })).toBe(-ENOENT);

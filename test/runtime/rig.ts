@@ -9,6 +9,7 @@ import { Process } from '../../runtime/process/process.js';
 import type { Mapping } from '../../runtime/process/user-memory.js';
 import { RDMA_VERBS_IOCTL } from '../../runtime/abi/wire.js';
 import { minimalDevice, type Log } from '../fixtures/minimal-device.js';
+import { uverbsFileAt } from '../../runtime/kernel/char-device.js';
 
 export interface RawAttr {
   id: number;
@@ -43,7 +44,7 @@ export class Rig {
     bareContext = true,
   ) {
     this.fd = this.process.open(device);
-    if (bareContext) this.process.uverbsFile(this.fd)!.context = {};
+    if (bareContext) uverbsFileAt(this.process, this.fd)!.context = {};
     this.map = this.process.memory.map(8192);
     this.buf = new IoctlBuffer(8192, this.map.addr, this.map.bytes);
   }
@@ -54,7 +55,7 @@ export class Rig {
   }
 
   get file() {
-    return this.process.uverbsFile(this.fd)!;
+    return uverbsFileAt(this.process, this.fd)!;
   }
 
   /** Writes a raw request at the start of the buffer; payload space starts at offset 1024. */

@@ -4,13 +4,14 @@ import { Process } from '../../runtime/process/process.js';
 import { RDMA_VERBS_IOCTL } from '../../runtime/abi/wire.js';
 import { decodePdAllocOut, decodeWidgetCreateOut, encodePdAlloc, encodePdDestroy, encodeWidgetCreate } from '../fixtures/minimal-golden/core/index.js';
 import { minimalDevice } from '../fixtures/minimal-device.js';
+import { uverbsFileAt } from '../../runtime/kernel/char-device.js';
 
 describe('runtime smoke', () => {
   it('creates, uses and destroys objects end to end', async () => {
     const { device, log } = minimalDevice();
     const p = new Process();
     const fd = p.open(device);
-    p.uverbsFile(fd)!.context = {};
+    uverbsFileAt(p, fd)!.context = {};
     const m = p.memory.map(4096);
     const buf = new IoctlBuffer(4096, m.addr, m.bytes);
 

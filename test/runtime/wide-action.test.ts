@@ -11,6 +11,7 @@ import { Device, type TypeOps } from '../../runtime/kernel/device.js';
 import { EINVAL } from '../../runtime/abi/errno.js';
 import { uapi } from '../fixtures/minimal-golden/core/index.js';
 import { Rig } from './rig.js';
+import { registerDevice } from '../../runtime/kernel/char-device.js';
 
 const DRIVER_NS = 0x1000;
 
@@ -41,7 +42,7 @@ function widened(total: number): UapiSpec {
 /** A device whose QUERY handler reports the value of every extra attribute it was given. */
 function wideDevice(total: number, seen: Map<number, number>): Device {
   const none: TypeOps = { release() {} };
-  return new Device(widened(total), {
+  return registerDevice(widened(total), {
     handlers: {
       query(b) {
         for (let index = 3; index < total; index++) if (b.has(DRIVER_NS + index)) seen.set(index, b.u32(DRIVER_NS + index));

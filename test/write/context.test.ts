@@ -13,6 +13,7 @@ import {
 import { EFAULT, EINVAL, EIO, ENOSPC, EOPNOTSUPP } from '../../runtime/abi/errno.js';
 import { coreState, defaultCaps, type AsyncEvent, type Context, type Cq } from '../../runtime/emulated/core/index.js';
 import { struct, WriteRig } from './rig.js';
+import { objectAt } from '../../runtime/kernel/object-file.js';
 
 const exQuery = (x: { compMask?: number; reserved?: number } = {}) => struct(IB_UVERBS_EX_QUERY_DEVICE_SIZE, encodeIbUverbsExQueryDevice, x);
 const queryPort = (portNum: number) => struct(IB_UVERBS_QUERY_PORT_SIZE, encodeIbUverbsQueryPort, { portNum });
@@ -22,7 +23,7 @@ describe('GET_CONTEXT', () => {
     const r = await WriteRig.open({ caps: { numCompVectors: 3 }, context: false });
     const resp = await r.call('GET_CONTEXT', {}, decodeIbUverbsGetContextResp);
     expect(resp.numCompVectors).toBe(3);
-    const ev = r.session.process.objectAt(resp.asyncFd);
+    const ev = objectAt(r.session.process, resp.asyncFd);
     expect(ev?.type.name).toBe('ASYNC_EVENT');
     const ctx = r.session.file.context as Context;
     expect(ctx.defaultAsyncEvent).toBe(ev!.object as AsyncEvent);

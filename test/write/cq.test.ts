@@ -14,6 +14,7 @@ import { EBADF, EBUSY, EFAULT, EINVAL, ENOENT, EOPNOTSUPP } from '../../runtime/
 import { coreState, cqModeration, type CompChannel, type Context, type Cq } from '../../runtime/emulated/core/index.js';
 import { cq, cqReq, handleReq, pd, qp } from './objects.js';
 import { struct, WriteRig } from './rig.js';
+import { objectAt } from '../../runtime/kernel/object-file.js';
 
 const exCq = (x: IbUverbsExCreateCqInit = {}) => ({ req: struct(IB_UVERBS_EX_CREATE_CQ_SIZE, encodeIbUverbsExCreateCq, { cqe: 8, compChannel: -1, ...x }) });
 const resize = (cqHandle: number, cqe: number) => ({ req: struct(IB_UVERBS_RESIZE_CQ_SIZE, encodeIbUverbsResizeCq, { cqHandle, cqe }) });
@@ -25,7 +26,7 @@ describe('CREATE_COMP_CHANNEL', () => {
   it('gives a completion channel fd; a faulting response closes it again', async () => {
     const r = await WriteRig.open();
     const { fd } = await r.call('CREATE_COMP_CHANNEL', {}, decodeIbUverbsCreateCompChannelResp);
-    expect(r.session.process.objectAt(fd)?.type.name).toBe('COMP_CHANNEL');
+    expect(objectAt(r.session.process, fd)?.type.name).toBe('COMP_CHANNEL');
     await r.fails(EFAULT, 'CREATE_COMP_CHANNEL', { response: 0x6000 });
     expect(r.session.process.isOpen(fd + 1)).toBe(false);
     expect(coreState(r.device).count('COMP_CHANNEL')).toBe(1);
@@ -49,7 +50,7 @@ describe('CREATE_CQ, EX_CREATE_CQ', () => {
     const r = await WriteRig.open();
     const { fd } = await r.call('CREATE_COMP_CHANNEL', {}, decodeIbUverbsCreateCompChannelResp);
     const h = await cq(r, { compChannel: fd });
-    expect(r.record<Cq>(h).channel).toBe(r.session.process.objectAt(fd)!.object as CompChannel);
+    expect(r.record<Cq>(h).channel).toBe(objectAt(r.session.process, fd)!.object as CompChannel);
     await r.fails(EBADF, 'CREATE_CQ', { req: cqReq({ compChannel: r.session.fd }) });
     await r.fails(EBADF, 'CREATE_CQ', { req: cqReq({ compChannel: 900 }) });
     const other = await r.openFile();

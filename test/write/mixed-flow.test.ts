@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import * as core from '../../generated/core/index.js';
 import { createCoreDevice, coreState, Mtu, QpAttrMask as M, QpState } from '../../runtime/emulated/core/index.js';
 import { Process } from '../../runtime/process/process.js';
-import { UverbsCallError, inProcess } from '../../runtime/user/transport.js';
+import { UverbsCallError } from '../../runtime/user/transport.js';
+import { inProcess } from '../../runtime/process/in-process.js';
 
 const IB_PORT = 1;
 const IB_LID = 7; // port 1 of the default device is InfiniBand with LID 7

@@ -9,7 +9,7 @@ import {
   IB_UVERBS_CREATE_QP_RESP_SIZE, IB_UVERBS_EX_CREATE_QP_SIZE, IB_UVERBS_OPEN_QP_SIZE, type IbUverbsExCreateQpInit,
 } from '../../generated/core/structs.js';
 import { EBUSY, EFAULT, EINVAL, ENOENT, EOPNOTSUPP, EPERM } from '../../runtime/abi/errno.js';
-import { Inode } from '../../runtime/process/process.js';
+import { Inode } from '../../runtime/process/file.js';
 import { coreState, grantQpCap, isSharedQp, type Context, type Cq, type Pd, type Qp, type RwqIndTbl, type Srq, type Xrcd } from '../../runtime/emulated/core/index.js';
 import { IB_QP_CREATE } from '../../runtime/emulated/core/write/qp.js';
 import { O_CREAT } from '../../runtime/emulated/core/write/xrcd.js';

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { IB_UVERBS_SRQ_TYPE as SRQT } from '../../generated/core/enums.js';
 import { EAGAIN, EBADF, EBUSY, EINVAL, ENOENT } from '../../runtime/abi/errno.js';
-import { Inode } from '../../runtime/process/process.js';
+import { Inode } from '../../runtime/process/file.js';
 import { coreState, type Xrcd } from '../../runtime/emulated/core/index.js';
 import { O_CREAT, O_EXCL } from '../../runtime/emulated/core/write/xrcd.js';
 import { Session } from '../emulated/helpers.js';

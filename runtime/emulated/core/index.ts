@@ -32,6 +32,7 @@ import { releaseSrq, srqHandlers, type Srq } from './srq.js';
 import { CoreState, recordOf, type Base } from './state.js';
 import { releaseRwqIndTbl, releaseWq, wqHandlers, type RwqIndTbl, type Wq } from './wq.js';
 import { coreWriteHandlers } from './write/index.js';
+import { registerDevice } from '../../kernel/char-device.js';
 
 export { defaultCaps, LinkLayer, Mtu, PortState, resolveCaps, type CoreCaps, type PortCaps, type GidCaps } from './caps.js';
 export { CoreState, coreState } from './state.js';
@@ -53,7 +54,7 @@ export const releasedByHook: Handler = () => {};
 
 export function createCoreDevice(caps: Partial<CoreCaps> = {}): Device {
   const state = new CoreState(resolveCaps(caps));
-  return new Device(uapi, coreOps(state), state);
+  return registerDevice(uapi, coreOps(state), state);
 }
 
 /**

@@ -10,6 +10,7 @@ import { EBADF, EFAULT, EINVAL, fail } from '../../abi/errno.js';
 import type { Process } from '../../process/process.js';
 import type { Dmabuf } from './dmabuf.js';
 import { recordOf } from './state.js';
+import { objectAt } from '../../kernel/object-file.js';
 
 export type UserBuffer =
   | { readonly kind: 'va'; readonly addr: bigint; readonly length: bigint }
@@ -28,7 +29,7 @@ export function pinUserMemory(p: Process, addr: bigint, length: bigint, what: st
 
 /** dma_buf_get: EBADF for an fd that is not open, EINVAL for one that is not a dma-buf. */
 export function dmabufOfFd(p: Process, fd: number, what: string): Dmabuf {
-  const u = p.objectAt(fd);
+  const u = objectAt(p, fd);
   if (!u) {
     if (p.isOpen(fd)) fail(EINVAL, `${what}: fd ${fd} is not a dma-buf`);
     fail(EBADF, `${what}: fd ${fd} is not open`);

@@ -27,6 +27,7 @@ import { pageHandlers, releasePp, releaseUar, releaseVar, type Pp, type Uar, typ
 import { queueHandlers, releaseMlx5Cq, releaseMlx5Qp, releaseMlx5Srq, releaseMlx5Wq, type Mlx5Cq, type Mlx5Qp, type Mlx5Srq, type Mlx5Wq } from './queues.js';
 import { Mlx5State } from './state.js';
 import { releaseFlowMatcher, releaseMlx5Flow, releaseSteeringAnchor, steeringHandlers, type AnyFlow, type FlowMatcher, type SteeringAnchor } from './steering.js';
+import { registerDevice } from '../../kernel/char-device.js';
 
 export { defaultMlx5Caps, Mlx5Event, resolveMlx5Caps, switchdevEswitch, type Mlx5Caps } from './caps.js';
 export { mlx5State, Mlx5State } from './state.js';
@@ -94,7 +95,7 @@ export function createMlx5Device(caps: Partial<Mlx5Caps> = {}): Device {
   const writeHandlers: Partial<Record<WriteHandlerName, WriteHandler>> = { ...core.writeHandlers };
   for (const name of WRITE_NEEDS_MLX5_UDATA) delete writeHandlers[name];
 
-  return new Device(uapi, { handlers, types, writeHandlers }, state);
+  return registerDevice(uapi, { handlers, types, writeHandlers }, state);
 }
 
 /** read(2) of a DEVX file: what `read` takes off the file for a buffer of `count` bytes, copied to user memory. */

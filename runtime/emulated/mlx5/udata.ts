@@ -4,7 +4,8 @@
  * the struct's size, so that a short request reads as zero-filled (ib_copy_from_udata
  * of min(inlen, size)) and nothing reads past what the user gave.
  */
-import type { Bundle, InputBytes } from '../../kernel/bundle.js';
+import type { Bundle } from '../../kernel/bundle.js';
+import type { InputBytes } from '../../process/user-memory.js';
 import { UVERBS_ATTR_UHW_OUT } from '../../abi/wire.js';
 
 export interface Udata {

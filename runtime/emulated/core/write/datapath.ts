@@ -13,7 +13,7 @@ import {
   encodeIbUverbsWc, IB_UVERBS_POLL_CQ_RESP_SIZE, IB_UVERBS_RECV_WR_SIZE, IB_UVERBS_SEND_WR_SIZE, IB_UVERBS_SGE_SIZE, IB_UVERBS_WC_SIZE,
   type IbUverbsSendWr,
 } from '../../../../generated/core/structs.js';
-import type { InputBytes } from '../../../kernel/bundle.js';
+import type { InputBytes } from '../../../process/user-memory.js';
 import type { WriteHandler } from '../../../kernel/device.js';
 import { EINVAL, fail } from '../../../abi/errno.js';
 import type { RequestIter, WriteBundle } from '../../../kernel/write-bundle.js';

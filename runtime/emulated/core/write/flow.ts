@@ -7,7 +7,7 @@
 import { IB_UVERBS_QP_TYPE as QPT } from '../../../../generated/core/enums.js';
 import { UVERBS_OBJECT } from '../../../../generated/core/ids.js';
 import { decodeIbUverbsCreateFlow, decodeIbUverbsDestroyFlow, encodeIbUverbsCreateFlowResp, IB_UVERBS_FLOW_SPEC_IPV6_SIZE } from '../../../../generated/core/structs.js';
-import type { InputBytes } from '../../../kernel/bundle.js';
+import type { InputBytes } from '../../../process/user-memory.js';
 import type { WriteHandler } from '../../../kernel/device.js';
 import { EINVAL, EOPNOTSUPP, EPERM, fail } from '../../../abi/errno.js';
 import type { WriteBundle } from '../../../kernel/write-bundle.js';
