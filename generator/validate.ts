@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { Problems, pointer } from './errors.js';
 import type { SpecFolder } from './load.js';
+import { SHIPPED_SPEC } from './version.js';
 
 export const SCHEMA_FILE = 'uverbs-spec.schema.json';
-const schemaPath = fileURLToPath(new URL(`../spec/schema/${SCHEMA_FILE}`, import.meta.url));
+const schemaPath = join(SHIPPED_SPEC, 'schema', SCHEMA_FILE);
 
 let compiled: ValidateFunction | undefined;
 
