@@ -9,12 +9,10 @@
  * Against real hardware only the transport would change: the client, its inputs and
  * outputs are the same.
  */
-import { CoreClient } from '../generated/core/index.js';
-import { createCoreDevice } from '../runtime/emulated/core/index.js';
-import { errnoName } from '../runtime/abi/errno.js';
-import { Process } from '../runtime/process/process.js';
-import { UverbsCallError } from '../runtime/user/transport.js';
-import { inProcess } from '../runtime/process/in-process.js';
+import { UverbsCallError, errnoName, inProcess } from 'uverbs-abi';
+import { CoreClient } from 'uverbs-abi/core';
+import { createCoreDevice } from 'uverbs-abi/emulated';
+import { Process } from 'uverbs-abi/kernel';
 
 /** enum ib_port_state of the kernel's ib_verbs.h. */
 const PORT_STATES = ['NOP', 'DOWN', 'INIT', 'ARMED', 'ACTIVE', 'ACTIVE_DEFER'];
